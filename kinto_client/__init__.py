@@ -1,0 +1,46 @@
+"""kinto_client: a Python client for the Kinto HTTP API.
+
+>>> from kinto_client import Client
+>>> client = Client(server_url="http://localhost:8888/v1", auth=("alice", "s3cr3t"))
+"""
+
+__version__ = "5.0.0"
+
+from kinto_client.auth import BasicAuth, BearerTokenAuth
+from kinto_client.client import Client, KintoObject, RecordList
+from kinto_client.endpoints import Endpoints
+from kinto_client.exceptions import (
+    BackoffException,
+    BucketNotFound,
+    CapabilityMissing,
+    KintoBatchException,
+    KintoConnectionError,
+    KintoException,
+    KintoHTTPError,
+    KintoTimeout,
+    MissingId,
+)
+from kinto_client.retry import Retry
+from kinto_client.session import Session, create_session
+
+__all__ = [
+    "BackoffException",
+    "BasicAuth",
+    "BearerTokenAuth",
+    "BucketNotFound",
+    "CapabilityMissing",
+    "Client",
+    "Endpoints",
+    "KintoBatchException",
+    "KintoConnectionError",
+    "KintoException",
+    "KintoHTTPError",
+    "KintoObject",
+    "KintoTimeout",
+    "MissingId",
+    "RecordList",
+    "Retry",
+    "Session",
+    "__version__",
+    "create_session",
+]

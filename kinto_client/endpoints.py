@@ -1,0 +1,86 @@
+"""URL patterns of the Kinto HTTP API, and the one place that fills them."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from kinto_client import utils
+from kinto_client.exceptions import KintoException
+
+# Account ids are user names: Kinto allows ``+ . @`` in them, so they are
+# not slugified, only percent-encoded with those characters kept.
+_VERBATIM_FIELDS = {"user": "+.@"}
+
+
+class Endpoints:
+    """Build endpoint paths such as ``/buckets/{bucket}/collections/{collection}``.
+
+    ``root`` is prefixed to every path (empty by default: the session's
+    server URL already carries the ``/v1`` prefix).
+    """
+
+    endpoints: dict[str, str] = {
+        "root": "{root}/",
+        "batch": "{root}/batch",
+        "heartbeat": "{root}/__heartbeat__",
+        "lbheartbeat": "{root}/__lbheartbeat__",
+        "flush": "{root}/__flush__",
+        "permissions": "{root}/permissions",
+        "accounts": "{root}/accounts",
+        "account": "{root}/accounts/{user}",
+        "buckets": "{root}/buckets",
+        "bucket": "{root}/buckets/{bucket}",
+        "history": "{root}/buckets/{bucket}/history",
+        "groups": "{root}/buckets/{bucket}/groups",
+        "group": "{root}/buckets/{bucket}/groups/{group}",
+        "collections": "{root}/buckets/{bucket}/collections",
+        "collection": "{root}/buckets/{bucket}/collections/{collection}",
+        "records": "{root}/buckets/{bucket}/collections/{collection}/records",
+        "record": "{root}/buckets/{bucket}/collections/{collection}/records/{id}",
+        "attachment": "{root}/buckets/{bucket}/collections/{collection}/records/{id}/attachment",
+    }
+
+    def __init__(self, root: str = "") -> None:
+        self._root = root
+        self._fields = {
+            name: [f for _, f, _, _ in string.Formatter().parse(pattern) if f and f != "root"]
+            for name, pattern in self.endpoints.items()
+        }
+
+    def get(self, endpoint: str, **kwargs: Any) -> str:
+        """Return the path of ``endpoint`` with ``kwargs`` slugified and encoded.
+
+        A missing (``None``) value raises :class:`KintoException` naming the
+        endpoint and the field; so does a value that slugifies to nothing.
+        """
+        try:
+            pattern = self.endpoints[endpoint]
+            fields = self._fields[endpoint]
+        except KeyError:
+            raise KintoException(
+                f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
+            ) from None
+        missing = [f for f in fields if kwargs.get(f) is None]
+        if missing:
+            raise KintoException(f"Cannot get {endpoint} endpoint, {','.join(missing)} is missing")
+        values = {field: self._segment(endpoint, field, kwargs[field]) for field in fields}
+        return pattern.format(root=self._root, **values)
+
+    @staticmethod
+    def _segment(endpoint: str, field: str, value: Any) -> str:
+        if field in _VERBATIM_FIELDS:
+            text = str(value)
+            safe = _VERBATIM_FIELDS[field]
+        else:
+            try:
+                text = utils.slugify(value)
+            except TypeError as exc:
+                raise KintoException(f"Cannot get {endpoint} endpoint: {exc}") from None
+            safe = ""
+        if not text:
+            raise KintoException(
+                f"Cannot get {endpoint} endpoint: {field} {value!r} is empty once made "
+                "a valid id (use letters, digits, '-' or '_')."
+            )
+        return utils.quote_segment(text, safe=safe)

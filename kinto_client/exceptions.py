@@ -1,0 +1,134 @@
+"""The exceptions raised by kinto_client.
+
+Every error the library raises on purpose is a :class:`KintoException`.
+Transport failures also subclass the matching ``requests`` exception, so
+code written to catch ``requests.ConnectionError`` keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+
+class KintoException(Exception):
+    """A request failed, or the call could not be turned into a request.
+
+    ``request`` and ``response`` hold the HTTP exchange when there was one
+    (``requests.PreparedRequest`` / ``requests.Response``, or, inside a batch,
+    the sub-request and sub-response dicts).
+    """
+
+    request: Any = None
+    response: Any = None
+
+    def __init__(self, message: str | None = None, exception: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exception = exception
+        if exception is not None:
+            self.request = getattr(exception, "request", None)
+            self.response = getattr(exception, "response", None)
+
+    def __str__(self) -> str:
+        if self.message is not None:
+            return self.message
+        return super().__str__()
+
+
+class BucketNotFound(KintoException):
+    """The bucket does not exist or cannot be read by these credentials."""
+
+
+class MissingId(KintoException, KeyError):
+    """An operation needs an object id and none was given (a ``KeyError`` too)."""
+
+
+class KintoHTTPError(KintoException):
+    """The server answered with a status outside 200-399."""
+
+    @property
+    def status_code(self) -> int | None:
+        return getattr(self.response, "status_code", None)
+
+
+class KintoConnectionError(KintoException, requests.exceptions.ConnectionError):
+    """The server could not be reached, or the connection dropped."""
+
+
+class KintoTimeout(KintoException, requests.exceptions.Timeout):
+    """The server did not answer within the client's timeout."""
+
+
+class KintoRetryBudgetExceeded(KintoException):
+    """Retrying stopped because the policy's total time budget ran out."""
+
+
+class BackoffException(KintoException):
+    """The server asked clients to back off and the session is set to raise."""
+
+    def __init__(self, message: str, backoff: float) -> None:
+        super().__init__(message)
+        self.backoff = backoff
+
+
+class CapabilityMissing(KintoException):
+    """The server lacks the plugin (capability) that this method needs."""
+
+
+class KintoBatchException(KintoException):
+    """Some operations of a batch failed.
+
+    ``results`` lists every queued operation in order, each a dict with
+    ``request`` (the sub-request), ``status`` (its HTTP status, or ``None``
+    if it was never answered), ``body`` and ``ok``. ``failures`` holds only
+    the failed ones; ``committed`` the ones that succeeded (they are stored
+    on the server). ``exceptions`` lists the chunk-level errors (a whole
+    ``/batch`` request that failed), each a :class:`KintoException`.
+    """
+
+    def __init__(
+        self,
+        results: list[dict[str, Any]],
+        exceptions: list[KintoException] | None = None,
+    ) -> None:
+        self.results = results
+        self.exceptions = exceptions or []
+        self.failures = [r for r in results if not r["ok"]]
+        self.committed = [r for r in results if r["ok"]]
+        first = self.failures[0] if self.failures else None
+        if first is not None:
+            self.request = first["request"]
+            self.response = first.get("response")
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        lines = [
+            f"{len(self.failures)} of {len(self.results)} batch operations failed "
+            f"({len(self.committed)} committed)."
+        ]
+        for failure in self.failures[:10]:
+            request = failure["request"]
+            status = failure["status"] if failure["status"] is not None else "not sent"
+            lines.append(
+                f"  {request['method']} {request['path']}: {status} - "
+                f"{describe_body(failure['body'])}"
+            )
+        if len(self.failures) > 10:
+            lines.append(f"  ... and {len(self.failures) - 10} more (see .failures)")
+        for exc in self.exceptions:
+            lines.append(f"  chunk error: {exc}")
+        return "\n".join(lines)
+
+
+def describe_body(body: Any) -> str:
+    """A short, readable form of an error body (JSON or not)."""
+    if body is None:
+        return "no body"
+    if isinstance(body, (dict, list)):
+        text = json.dumps(body, sort_keys=True)
+    else:
+        text = str(body)
+    return text if len(text) <= 500 else text[:500] + "..."
