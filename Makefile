@@ -10,8 +10,13 @@ SERVER := $(PY) tests/kinto_server.py
 help:
 	@echo "make demo      start a local Kinto server and run docs/examples/quickstart.py"
 	@echo "make tests     lint, then the whole suite (unit + functional, real Kinto server)"
+	@echo "make tests-postgresql  the whole suite on Kinto with PostgreSQL backends"
 	@echo "make runkinto  serve the test Kinto on http://127.0.0.1:8888/v1 (foreground)"
-	@echo "make lint      ruff check and format check"
+	@echo "make lint      ruff check, format check and mypy --strict"
+	@echo "make dist      build wheel + sdist in dist/, twine check, install the wheel in a fresh venv"
+	@echo "make docs      build the documentation site in docs/_build/html (warnings are errors)"
+	@echo "make bench     benchmark against raw requests, into docs/performance.rst (PEER=1: + kinto-http.py)"
+	@echo "make bench-quick  the same at 1/10 of the sizes (about a minute), docs untouched"
 
 $(STAMP): setup.py pyproject.toml requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -24,6 +29,7 @@ install: $(STAMP)
 lint: install
 	$(VENV)/bin/ruff check kinto_client tests docs/examples setup.py
 	$(VENV)/bin/ruff format --check kinto_client tests docs/examples setup.py
+	$(VENV)/bin/mypy --strict kinto_client
 
 format: install
 	$(VENV)/bin/ruff check --fix kinto_client tests docs/examples setup.py
@@ -32,6 +38,63 @@ format: install
 tests: lint
 	$(VENV)/bin/pytest tests
 
+# The same suite on Kinto with PostgreSQL backends (tests/pg_server.py starts a
+# throw-away cluster on 127.0.0.1; Debian's postgresql is apt-installed if missing).
+.PHONY: tests-postgresql
+PG_STAMP := $(VENV)/.postgresql-stamp
+$(PG_STAMP): $(STAMP) requirements-postgresql.txt
+	$(PY) -m pip install --quiet -r requirements-postgresql.txt
+	touch $(PG_STAMP)
+
+tests-postgresql: $(PG_STAMP)
+	$(PY) tests/pg_server.py install
+	KINTO_SERVER_URL= KINTO_TEST_BACKEND=postgresql $(VENV)/bin/pytest tests
+
+# The documentation site; every warning (docstrings included) is an error.
+.PHONY: docs
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP) requirements-docs.txt
+	$(PY) -m pip install --quiet -r requirements-docs.txt
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	@echo "Documentation built: docs/_build/html/index.html"
+
+# A wheel and an sdist in dist/, checked by twine, then the wheel installed in a
+# fresh virtualenv outside the tree and imported (tests/check_dist.py).
+.PHONY: dist
+dist: install
+	rm -rf dist build
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) tests/check_dist.py dist
+
+# The benchmark (tests/bench/, never collected by pytest): kinto_client against
+# raw requests, in fresh subprocesses against its own Kinto servers. PEER=1 also
+# runs kinto-http.py from PyPI, installed in its own virtualenv (.venv-peer).
+.PHONY: bench bench-quick
+BENCH_STAMP := $(VENV)/.bench-stamp
+PEER_VENV := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed-stamp
+BENCH_DEPS := $(BENCH_STAMP) $(if $(PEER),$(PEER_STAMP))
+BENCH_ARGS := $(if $(PEER),--peer $(PEER_VENV)/bin/python) $(if $(REPS),--reps $(REPS))
+$(BENCH_STAMP): $(STAMP) tests/bench/requirements.txt
+	$(PY) -m pip install --quiet -r tests/bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+$(PEER_STAMP):
+	$(PYTHON3) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet "kinto-http>=11,<12"
+	touch $(PEER_STAMP)
+
+bench: $(BENCH_DEPS)
+	$(PY) tests/bench/run.py --write-docs $(BENCH_ARGS)
+
+bench-quick: $(BENCH_DEPS)
+	$(PY) tests/bench/run.py --quick $(BENCH_ARGS)
+
 demo: install
 	$(SERVER) -- $(PY) docs/examples/quickstart.py
 
@@ -39,4 +102,4 @@ runkinto: install
 	$(SERVER) --port 8888
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-peer build dist *.egg-info .pytest_cache .ruff_cache

@@ -23,7 +23,10 @@ setup(
     python_requires=">=3.10",
     install_requires=["requests>=2.28", "unidecode>=1.3"],
     entry_points={
-        "console_scripts": ["kinto-client-replicate = kinto_client.replication:main"],
+        "console_scripts": [
+            "kinto-client = kinto_client.commands:main",
+            "kinto-client-replicate = kinto_client.replication:main",
+        ],
     },
     classifiers=[
         "Programming Language :: Python :: 3",
@@ -33,7 +36,6 @@ setup(
         "Programming Language :: Python :: 3.12",
         "Programming Language :: Python :: 3.13",
         "Typing :: Typed",
-        "License :: OSI Approved :: Apache Software License",
         "Topic :: Internet :: WWW/HTTP",
     ],
 )

@@ -7,6 +7,7 @@ assembled from the already-encoded parts (nothing is encoded twice).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -25,20 +26,47 @@ __all__ = ["BatchSession", "Operation"]
 
 @dataclass
 class Operation:
-    """One queued operation and, once sent, its outcome."""
+    """One queued operation and, once sent, its outcome.
 
-    request: dict[str, Any]
+    Only its JSON encoding is kept (and its method): a large batch holds one
+    ``bytes`` per operation, not a tree of dicts for the garbage collector to
+    walk. :attr:`request` decodes it when asked (failures, replays).
+    """
+
     encoded: bytes
+    method: str
     tolerate: frozenset[int] = frozenset()
     status: int | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     #: the exception of the ``/batch`` call that carried it, if that failed
     error: KintoException | None = None
+    #: answered with success, but a later sub-request of the same ``/batch``
+    #: request got a 409, on which Kinto rolls back the whole transaction
+    rolled_back: bool = False
+
+    @property
+    def request(self) -> dict[str, Any]:
+        """The sub-request as sent to ``/batch``: ``method``, ``path``, ``body``, ``headers``."""
+        return json.loads(self.encoded)  # type: ignore[no-any-return]
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and (self.status < 400 or self.status in self.tolerate)
+        if self.status is None or self.rolled_back:
+            return False
+        return self.status < 400 or self.status in self.tolerate
+
+    @property
+    def outcome(self) -> str:
+        """``'committed'``, ``'failed'``, ``'rolled back'`` (answered with
+        success, then undone by a later 409 in the same ``/batch`` request),
+        ``'unknown'`` (the ``/batch`` request carrying it failed: it may or
+        may not be applied) or ``'not sent'``."""
+        if self.rolled_back:
+            return "rolled back"
+        if self.status is not None:
+            return "committed" if self.ok else "failed"
+        return "unknown" if self.error is not None else "not sent"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +75,7 @@ class Operation:
             "body": self.body,
             "headers": self.headers,
             "ok": self.ok,
+            "outcome": self.outcome,
             "response": {"status": self.status, "body": self.body, "headers": self.headers},
             "error": self.error,
         }
@@ -111,7 +140,7 @@ class BatchSession:
                 sub["body"] = body
         if headers:
             sub["headers"] = dict(headers)
-        self.operations.append(Operation(sub, utils.json_dumps(sub), frozenset(tolerate)))
+        self.operations.append(Operation(utils.json_dumps(sub), method, frozenset(tolerate)))
         return None, {}
 
     def _path(self, endpoint: str, params: Mapping[str, Any] | None) -> str:
@@ -156,7 +185,8 @@ class BatchSession:
         failed = [
             op
             for op in self.operations
-            if not op.ok and not (self.ignore_4xx and op.status is not None and op.status < 500)
+            if not op.ok
+            and not (self.ignore_4xx and op.outcome == "failed" and 400 <= op.status < 500)  # type: ignore[operator]
         ]
         if failed or chunk_errors:
             raise KintoBatchException([op.as_dict() for op in self.operations], chunk_errors)
@@ -186,6 +216,8 @@ class BatchSession:
             retry_later: list[Operation] = []
             retry_after: str | None = None
             for op, reply in zip(pending, replies):
+                resent = op.rolled_back
+                op.rolled_back = False
                 op.status = reply.get("status")
                 op.body = reply.get("body")
                 op.headers = reply.get("headers") or {}
@@ -193,11 +225,22 @@ class BatchSession:
                     existing = _existing(op.body)
                     if existing is not None:
                         op.body = {"data": existing}
-                elif response.replayed and not op.ok:
+                elif (response.replayed or resent) and not op.ok:
+                    # Its earlier answer may have been committed after all (a
+                    # backend without transactions): 412/404 may be our own.
                     self._resolve_replay(op)
                 if op.status in policy.statuses and not op.ok:
                     retry_later.append(op)
                     retry_after = op.headers.get("Retry-After") or retry_after
+            conflicts = [k for k, op in enumerate(pending) if op.status == 409]
+            if conflicts:
+                # Kinto aborts the /batch transaction on a 409 sub-response: the
+                # writes answered before it were rolled back. Send them again.
+                for op in pending[: conflicts[-1]]:
+                    if op.ok and op.method not in ("GET", "HEAD"):
+                        op.rolled_back = True
+                again = {id(op) for op in retry_later}
+                retry_later = [op for op in pending if op.rolled_back or id(op) in again]
             if not retry_later:
                 return
             wait = policy.wait(retries, retry_after)
@@ -220,7 +263,7 @@ class BatchSession:
             "POST",
             "/batch",
             headers={"Content-Type": "application/json"},
-            idempotent=all(op.request["method"] != "POST" for op in ops),
+            idempotent=all(op.method != "POST" for op in ops),
         )
         call.body = body
         return call
@@ -228,7 +271,7 @@ class BatchSession:
     @staticmethod
     def _resolve_replay(op: Operation) -> None:
         """A replayed chunk: a write answered 412/404 may be our own first attempt."""
-        method = op.request["method"]
+        method = op.method
         if method == "DELETE" and op.status == 404:
             op.status, op.body = 200, {"data": {"deleted": True}}
             return
@@ -240,8 +283,18 @@ class BatchSession:
     # -- results ----------------------------------------------------------------
 
     def results(self) -> list[Any]:
-        """One response body per queued operation, in order, across chunks."""
-        return [op.body for op in self.operations]
+        """One response body per queued operation, in order, across chunks.
+
+        Reads (``GET``) give their body like writes: a list read gives its
+        first page, ``{'data': [...]}``. A tolerated ``if_exists`` delete of
+        a missing object gives ``None``; a tolerated ``if_not_exists``
+        create gives the existing object, ``{'data': {...}}``. An operation
+        never answered (the batch failed first) gives ``None``.
+        """
+        return [
+            None if op.status in op.tolerate and op.status in (403, 404) else op.body
+            for op in self.operations
+        ]
 
     def failures(self) -> list[dict[str, Any]]:
         """The operations that failed (with ``ignore_4xx``, the ignored ones)."""

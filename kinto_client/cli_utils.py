@@ -21,15 +21,30 @@ __all__ = [
 ]
 
 
+class Credentials(tuple):  # type: ignore[type-arg]
+    """``(user, password)`` from ``-a``: a plain tuple whose repr hides the
+    password, so that logging the parsed arguments never shows it."""
+
+    def __repr__(self) -> str:
+        return f"({self[0]!r}, '***')"
+
+
+class Token(str):
+    """``Bearer <token>`` from ``-a``: a plain string whose repr hides the token."""
+
+    def __repr__(self) -> str:
+        return repr(self.split(None, 1)[0] + " ***")
+
+
 def get_auth(value: str) -> Any:
     """Parse ``-a/--auth``: ``user:password``, ``Bearer <token>``, or a bare
     ``user`` (the password is then asked for, without echo)."""
     if _BEARER.match(value.strip()):
-        return value.strip()
+        return Token(value.strip())
     if ":" in value:
         user, password = value.split(":", 1)
-        return (user, password)
-    return (value, getpass.getpass(f"Password for {value}: "))
+        return Credentials((user, password))
+    return Credentials((value, getpass.getpass(f"Password for {value}: ")))
 
 
 class AuthAction(argparse.Action):
@@ -82,6 +97,31 @@ def add_parser_options(
         parser.add_argument(
             "-c", "--collection", help="Collection name.", type=str, default=default_collection
         )
+    # Not mutually exclusive, as in 4.0 (`[-v] [-q] [-D]`): the last one given wins.
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=logging.INFO,
+        dest="verbosity",
+        help="Show all messages.",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=logging.CRITICAL,
+        dest="verbosity",
+        help="Show only critical errors.",
+    )
+    parser.add_argument(
+        "-D",
+        "--debug",
+        action="store_const",
+        const=logging.DEBUG,
+        dest="verbosity",
+        help="Show all messages, including debug messages.",
+    )
     parser.add_argument(
         "--retry", help="Number of retries when a request fails", type=int, default=0
     )
@@ -102,31 +142,6 @@ def add_parser_options(
         help="Do not fail on 4xx errors inside batch requests (they are logged)",
         action="store_true",
         default=False,
-    )
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "-v",
-        "--verbose",
-        action="store_const",
-        const=logging.INFO,
-        dest="verbosity",
-        help="Show all messages.",
-    )
-    group.add_argument(
-        "-q",
-        "--quiet",
-        action="store_const",
-        const=logging.CRITICAL,
-        dest="verbosity",
-        help="Show only critical errors.",
-    )
-    group.add_argument(
-        "-D",
-        "--debug",
-        action="store_const",
-        const=logging.DEBUG,
-        dest="verbosity",
-        help="Show all messages, including debug messages.",
     )
     return parser
 

@@ -7,27 +7,80 @@ endpoint plus a request for its session; it never touches HTTP itself.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import mimetypes
+import os
+import re
+import shutil
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
 
 from kinto_client import utils
+from kinto_client.auth import BasicAuth
 from kinto_client.batch import BatchSession
 from kinto_client.endpoints import Endpoints
 from kinto_client.exceptions import (
     BucketNotFound,
+    CapabilityMissing,
+    KintoConnectionError,
     KintoException,
     KintoHTTPError,
+    KintoTimeout,
     MissingId,
 )
-from kinto_client.session import Session, create_session
+from kinto_client.session import Session, check_permissions, create_session
 
 logger = logging.getLogger("kinto_client")
 
-__all__ = ["DO_NOT_OVERWRITE", "Client", "RecordList"]
+__all__ = ["DO_NOT_OVERWRITE", "NOT_MODIFIED", "PATCH_TYPES", "Client", "NotModified", "RecordList"]
 
 #: Create only: the server answers 412 if the object already exists.
 DO_NOT_OVERWRITE = {"If-None-Match": "*"}
+
+#: ``patch_type`` values of the ``patch_*`` methods and their content types:
+#: ``merge`` is Kinto's own PATCH (top-level fields replaced), ``merge-patch``
+#: RFC 7396 (nested merge, ``None`` removes a field), ``json-patch`` RFC 6902
+#: (a list of operations).
+PATCH_TYPES = {
+    "merge": "application/json",
+    "merge-patch": "application/merge-patch+json",
+    "json-patch": "application/json-patch+json",
+}
+
+#: The permissions every object has: JSON Patch can address their principals
+#: directly. Others (``collection:create``...) may be absent from an object.
+_BASE_PERMISSIONS = ("read", "write")
+
+#: What ``if_exists=True`` accepts from a DELETE (403: see ``Client._absent``).
+_ABSENT = (403, 404)
+
+
+class NotModified:
+    """The answer of a list read with ``if_none_match=`` when nothing changed.
+
+    Not a list, so it cannot be mistaken for an empty result: test it with
+    ``result is NOT_MODIFIED``.
+    """
+
+    _instance: NotModified | None = None
+
+    def __new__(cls) -> NotModified:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_MODIFIED"
+
+
+#: See :class:`NotModified`.
+NOT_MODIFIED = NotModified()
 
 #: Keyword arguments of :class:`Client` that configure its session.
 _SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff")
@@ -204,12 +257,9 @@ class Client:
 
     def server_info(self) -> dict[str, Any]:
         """``GET /``: the server's version, settings and capabilities (cached)."""
-        cache = self._http_session.cache
-        info = cache.get("server_info")
-        if info is None:
-            info, _ = self._http_session.request("get", self.endpoints.get("root"))
-            cache["server_info"] = info
-        return info  # type: ignore[no-any-return]
+        http = self._http_session
+        root = self.endpoints.get("root")
+        return http.cached("server_info", lambda: http.request("get", root)[0])  # type: ignore[no-any-return]
 
     def _batch_max_requests(self) -> int:
         settings = self.server_info().get("settings", {})
@@ -238,7 +288,8 @@ class Client:
 
     def _located(self, body: Any, bucket: Any, collection: Any) -> Any:
         if isinstance(body, dict):
-            return KintoObject(body, (utils.slugify(bucket), utils.slugify(collection)))
+            origin = tuple(None if v is None else utils.slugify(v) for v in (bucket, collection))
+            return KintoObject(body, origin)  # type: ignore[arg-type]
         return body
 
     # -- generic operations ---------------------------------------------------
@@ -294,61 +345,270 @@ class Client:
         headers = _if_match(safe, None, last_modified)
         if self._batching:
             return self._request(
-                "delete", endpoint, headers=headers, tolerate=(404,) if if_exists else ()
+                "delete", endpoint, headers=headers, tolerate=_ABSENT if if_exists else ()
             )
         try:
             body = self._request("delete", endpoint, headers=headers)
         except KintoHTTPError as exc:
-            if if_exists and exc.status_code == 404:
+            if if_exists and self._absent(exc, endpoint):
                 return None
             raise
         return body["data"] if body else body
 
+    def _absent(self, exc: KintoHTTPError, endpoint: str, plural: bool = False) -> bool:
+        """Whether a failed DELETE means "not there" for ``if_exists=True``.
+
+        404 does. Kinto answers 403 both for a missing object whose parent
+        these credentials cannot write (a missing bucket, say) and for an
+        existing one they may not delete: a read of the same URL tells them
+        apart (readable: it exists, so the 403 stands).
+        """
+        if exc.status_code == 404:
+            return True
+        if exc.status_code != 403:
+            return False
+        try:
+            self._request("get", endpoint, params={"_limit": 1} if plural else None)
+        except KintoHTTPError as probe:
+            return probe.status_code in _ABSENT
+        return False
+
     def _paginate(
-        self, endpoint: str, params: Mapping[str, Any], pages: int | None = None
-    ) -> Iterator[tuple[list[Any], Mapping[str, str]]]:
-        """Yield ``(objects, headers)`` per page, following ``Next-Page`` in a loop."""
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        pages: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[tuple[list[Any] | None, Mapping[str, str]]]:
+        """Yield ``(objects, headers)`` per page, following ``Next-Page`` in a loop.
+
+        ``headers`` go with the first request only (``If-None-Match``: a later
+        page of an unchanged list would be "not modified" too). When the
+        server answers 304 to it, yields ``(None, headers)`` once.
+        """
+        if self._batching:
+            raise KintoException(
+                "Reading page by page is not possible inside a batch; use get_records() "
+                "there (it queues one read of the first page), or read outside the batch."
+            )
         url: str | None = endpoint
         query: Any = utils.encode_params(dict(params)) or None
         fetched = 0
         while url is not None and (pages is None or fetched < pages):
-            body, headers = self.session.request("get", url, params=query)
+            body, reply_headers = self.session.request("get", url, params=query, headers=headers)
             fetched += 1
-            if body is None:  # queued in a batch, or not modified
+            if body is None:  # 304: not modified since If-None-Match
+                yield None, reply_headers
                 return
-            yield body.get("data", []), headers
-            url = headers.get("Next-Page")
-            query = None  # Next-Page carries the query string
+            yield body.get("data", []), reply_headers
+            del body  # hold one page at a time: not this one while fetching the next
+            url = reply_headers.get("Next-Page")
+            query = headers = None  # Next-Page carries the query string
 
-    def _list(self, endpoint: str, params: Mapping[str, Any], pages: int | None = None) -> Any:
+    def _list(
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        pages: int | None = None,
+        if_none_match: Any = None,
+    ) -> Any:
+        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
         if self._batching:
-            return self._request("get", endpoint, params=utils.encode_params(dict(params)))
+            return self._request(
+                "get", endpoint, params=utils.encode_params(dict(params)), headers=headers
+            )
         result = RecordList()
-        for i, (objects, headers) in enumerate(self._paginate(endpoint, params, pages)):
+        for i, (objects, reply_headers) in enumerate(
+            self._paginate(endpoint, params, pages, headers)
+        ):
+            if objects is None:
+                return NOT_MODIFIED
             if i == 0:
-                result.timestamp = _etag(headers)
-                total = headers.get("Total-Objects") or headers.get("Total-Records")
+                result.timestamp = _etag(reply_headers)
+                total = reply_headers.get("Total-Objects") or reply_headers.get("Total-Records")
                 result.total = int(total) if total is not None else None
             result.extend(objects)
         return result
 
-    def _delete_list(self, endpoint: str, params: Mapping[str, Any]) -> Any:
-        """Plural DELETE, repeated until the server reports no next page."""
-        if self._batching:
-            return self._request("delete", endpoint, params=utils.encode_params(dict(params)))
-        deleted: list[Any] = []
+    def _delete_list(
+        self, endpoint: str, params: Mapping[str, Any], if_exists: bool = False
+    ) -> Any:
+        """Plural DELETE, repeated until the server reports no next page.
+
+        Kinto deletes at most one page (``paginate_by``, or ``_limit``) per
+        request and sets ``Next-Page`` when more objects matched. The deleted
+        ones no longer match, so the same request is sent again until none
+        is left. Returns every deleted object (tombstones).
+        """
         query = utils.encode_params(dict(params)) or None
+        if self._batching:
+            return self._request(
+                "delete", endpoint, params=query, tolerate=_ABSENT if if_exists else ()
+            )
+        deleted: list[Any] = []
         while True:
-            body, headers = self.session.request("delete", endpoint, params=query)
-            deleted.extend((body or {}).get("data", []))
-            if not headers.get("Next-Page"):
+            try:
+                body, headers = self.session.request("delete", endpoint, params=query)
+            except KintoHTTPError as exc:
+                if if_exists and self._absent(exc, endpoint, plural=True):
+                    return deleted
+                raise
+            page = (body or {}).get("data", [])
+            deleted.extend(page)
+            if not page or not headers.get("Next-Page"):
                 return deleted
+
+    def _count(self, endpoint: str, params: Mapping[str, Any]) -> int:
+        """``HEAD`` on a list: the server's ``Total-Objects`` for these filters."""
+        self._not_in_batch("Counting")
+        _, headers = self.session.request(
+            "head", endpoint, params=utils.encode_params(dict(params)) or None
+        )
+        total = headers.get("Total-Objects") or headers.get("Total-Records")
+        if total is None:
+            raise KintoException(f"The server sent no Total-Objects header for HEAD {endpoint}.")
+        return int(total)
+
+    def _not_in_batch(self, what: str) -> None:
+        if self._batching:
+            raise KintoException(
+                f"{what} needs the server's answer at once, so it is not possible inside "
+                "a batch; call it on the client outside the batch block."
+            )
+
+    def _patch(
+        self,
+        endpoint: str,
+        data: Any,
+        permissions: Any,
+        safe: bool,
+        last_modified: Any,
+        patch_type: str | None,
+        changes: Any,
+        add_principals: Any,
+        remove_principals: Any,
+    ) -> Any:
+        """PATCH an object in one of :data:`PATCH_TYPES`.
+
+        ``changes`` (RFC 6902 operations) and ``add_principals`` /
+        ``remove_principals`` imply ``json-patch``; ``data`` then becomes
+        ``add /data/<field>`` operations (the same effect as a merge).
+        """
+        json_patch = changes is not None or add_principals or remove_principals
+        if patch_type is None:
+            patch_type = "json-patch" if json_patch else "merge"
+        if patch_type not in PATCH_TYPES:
+            raise ValueError(
+                f"patch_type must be one of {', '.join(map(repr, PATCH_TYPES))}; "
+                f"got {patch_type!r}."
+            )
+        if json_patch and patch_type != "json-patch":
+            raise ValueError(
+                "changes=, add_principals= and remove_principals= are JSON Patch (RFC 6902) "
+                f"operations: leave patch_type unset or 'json-patch' (got {patch_type!r})."
+            )
+        if self._batching and patch_type != "merge":
+            raise KintoException(
+                f"A {patch_type} patch cannot go through Kinto's /batch (it sends every "
+                "sub-request as application/json, as a plain merge): send this patch outside "
+                "the batch block, or use patch_type='merge'."
+            )
+        if patch_type != "json-patch":
+            if data is None and permissions is None:
+                raise ValueError("Nothing to patch: give data= and/or permissions=.")
+            content_type = None if patch_type == "merge" else PATCH_TYPES[patch_type]
+            return self._update(
+                endpoint, data, permissions, safe, last_modified, "patch", content_type=content_type
+            )
+        if permissions is not None:
+            raise ValueError(
+                "permissions= replaces whole permission lists and cannot be mixed with a JSON "
+                "Patch: use add_principals= / remove_principals= (or patch_type='merge')."
+            )
+        ops = _data_ops(data) + _check_ops(changes)
+        headers = _if_match(safe, data, last_modified) or {}
+        principal_ops, read_timestamp = self._principal_ops(
+            endpoint, add_principals or {}, remove_principals or {}
+        )
+        ops += principal_ops
+        if read_timestamp is not None and "If-Match" not in headers:
+            # A permission list is created from what was just read: refuse
+            # (412) rather than overwrite one created meanwhile.
+            headers["If-Match"] = utils.quote(read_timestamp)
+        if not ops:
+            raise ValueError(
+                "Nothing to patch: give data=, changes=, add_principals= or remove_principals=."
+            )
+        http = self._http_session
+        call = http.prepare(
+            "patch",
+            endpoint,
+            headers={**headers, "Content-Type": PATCH_TYPES["json-patch"]},
+            # Caller's operations may not be idempotent (an append to "/-",
+            # a move): never replay them. Ours (set a field, add or remove a
+            # principal) are.
+            idempotent=changes is None,
+        )
+        call.body = utils.json_dumps(ops)
+        return http.send(call).body
+
+    def _principal_ops(
+        self, endpoint: str, add: Mapping[str, Any], remove: Mapping[str, Any]
+    ) -> tuple[list[dict[str, Any]], Any]:
+        """JSON Patch operations adding/removing principals, and the timestamp
+        of the object when it had to be read first (else ``None``).
+
+        ``read`` and ``write`` exist on every object: their principals are
+        patched directly, atomically; a removal is ``add`` then ``remove``, so
+        removing an absent principal is not an error. Other permissions
+        (``collection:create``...) may be missing from the object, and JSON
+        Patch cannot add to a missing list: the object's permissions are read
+        first to know.
+        """
+        add = check_permissions(add) if add else {}
+        remove = check_permissions(remove) if remove else {}
+        names = set(add) | set(remove)
+        current: Mapping[str, Any] = {}
+        timestamp = None
+        if names - set(_BASE_PERMISSIONS):
+            obj = self._request("get", endpoint) or {}
+            current = obj.get("permissions") or {}
+            timestamp = (obj.get("data") or {}).get("last_modified")
+        ops: list[dict[str, Any]] = []
+        created: set[str] = set()
+        for name, principals in add.items():
+            path = "/permissions/" + _pointer(name)
+            if name in _BASE_PERMISSIONS or name in current:
+                ops += [
+                    {"op": "add", "path": f"{path}/{_pointer(p)}", "value": p} for p in principals
+                ]
+            elif principals:
+                ops.append({"op": "add", "path": path, "value": {p: p for p in principals}})
+                created.add(name)
+        for name, principals in remove.items():
+            path = "/permissions/" + _pointer(name)
+            if name in _BASE_PERMISSIONS or name in current or name in created:
+                for p in principals:
+                    ops.append({"op": "add", "path": f"{path}/{_pointer(p)}", "value": p})
+                    ops.append({"op": "remove", "path": f"{path}/{_pointer(p)}"})
+        return ops, (timestamp if created else None)
 
     # -- buckets ----------------------------------------------------------------
 
-    def get_buckets(self, **kwargs: Any) -> list[dict[str, Any]]:
-        """Every bucket readable by these credentials (all pages)."""
-        return self._list(self.endpoints.get("buckets"), kwargs)  # type: ignore[no-any-return]
+    def get_buckets(
+        self, *, pages: int | None = None, if_none_match: Any = None, **filters: Any
+    ) -> Any:
+        """Every bucket readable by these credentials, all pages followed.
+
+        ``filters`` become query parameters (see :meth:`get_records`);
+        ``if_none_match=<timestamp>`` returns :data:`NOT_MODIFIED` when the
+        list has not changed since.
+        """
+        return self._list(self.endpoints.get("buckets"), filters, pages, if_none_match)
+
+    def count_buckets(self, **filters: Any) -> int:
+        """How many buckets these credentials can read (``HEAD``, ``Total-Objects``)."""
+        return self._count(self.endpoints.get("buckets"), filters)
 
     def create_bucket(
         self,
@@ -387,9 +647,26 @@ class Client:
         permissions: Any = None,
         safe: bool = True,
         last_modified: Any = None,
+        *,
+        patch_type: str | None = None,
+        changes: Any = None,
+        add_principals: Mapping[str, Any] | None = None,
+        remove_principals: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Merge ``data`` and ``permissions`` into a bucket."""
-        return self.update_bucket(bucket, data, permissions, safe, last_modified, method="patch")
+        """Patch a bucket; see :meth:`patch_record` for the patch options."""
+        data, permissions = _unpack(data, permissions)
+        endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
+        return self._patch(
+            endpoint,
+            data,
+            permissions,
+            safe,
+            last_modified,
+            patch_type,
+            changes,
+            add_principals,
+            remove_principals,
+        )
 
     def get_bucket(self, bucket: Any = None) -> Any:
         """Read a bucket; raises :class:`BucketNotFound` when it cannot be read."""
@@ -421,20 +698,39 @@ class Client:
         last_modified: Any = None,
         if_exists: bool = False,
     ) -> Any:
-        """Delete a bucket and everything in it; returns the deleted object's data."""
+        """Delete a bucket and everything in it; returns the deleted object's data.
+
+        ``if_exists=True``: no error (``None``) when the bucket does not exist
+        or is invisible to these credentials.
+        """
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._delete(endpoint, safe, last_modified, if_exists)
 
-    def delete_buckets(self, **kwargs: Any) -> list[dict[str, Any]]:
-        """Delete every bucket these credentials can (filters as kwargs)."""
-        return self._delete_list(self.endpoints.get("buckets"), kwargs)  # type: ignore[no-any-return]
+    def delete_buckets(self, *, if_exists: bool = False, **filters: Any) -> Any:
+        """Delete every bucket these credentials can (filters as keywords).
+
+        Follows the server's pages until none is left; returns the tombstones.
+        """
+        return self._delete_list(self.endpoints.get("buckets"), filters, if_exists)
 
     # -- collections --------------------------------------------------------------
 
-    def get_collections(self, bucket: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
-        """Every collection of a bucket (all pages)."""
+    def get_collections(
+        self,
+        bucket: Any = None,
+        *,
+        pages: int | None = None,
+        if_none_match: Any = None,
+        **filters: Any,
+    ) -> Any:
+        """Every collection of a bucket, all pages followed (see :meth:`get_buckets`)."""
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
-        return self._list(endpoint, kwargs)  # type: ignore[no-any-return]
+        return self._list(endpoint, filters, pages, if_none_match)
+
+    def count_collections(self, bucket: Any = None, **filters: Any) -> int:
+        """How many collections a bucket has (``HEAD``, ``Total-Objects``)."""
+        endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
+        return self._count(endpoint, filters)
 
     def create_collection(
         self,
@@ -452,6 +748,22 @@ class Client:
         )
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
+    def _collection_target(
+        self, data: Any, permissions: Any, collection: Any, bucket: Any
+    ) -> tuple[str, Any, Any]:
+        """(endpoint, data, permissions) of a collection given as arguments or
+        as a whole object read earlier."""
+        obj = data
+        data, permissions = _unpack(data, permissions)
+        if collection is None and self._collection_name is None and isinstance(data, Mapping):
+            collection = data.get("id")
+            # A collection read earlier goes back to the bucket it came from.
+            if bucket is None and isinstance(obj, KintoObject) and obj.origin[0] is not None:
+                bucket = obj.origin[0]
+        bucket, collection = self._bucket(bucket), self._collection(collection)
+        endpoint = self.endpoints.get("collection", bucket=bucket, collection=collection)
+        return endpoint, data, permissions
+
     def update_collection(
         self,
         data: Any = None,
@@ -467,12 +779,7 @@ class Client:
         ``data`` may be a whole object as returned by :meth:`get_collection`.
         With ``data=None`` only the permissions are written; data is kept.
         """
-        obj = data
-        data, permissions = _unpack(data, permissions)
-        if collection is None and self._collection_name is None and isinstance(data, Mapping):
-            collection = data.get("id")
-        bucket, collection = self._locate(obj, collection, bucket)
-        endpoint = self.endpoints.get("collection", bucket=bucket, collection=collection)
+        endpoint, data, permissions = self._collection_target(data, permissions, collection, bucket)
         return self._update(endpoint, data, permissions, safe, last_modified, method)
 
     def patch_collection(
@@ -483,10 +790,24 @@ class Client:
         permissions: Any = None,
         safe: bool = True,
         last_modified: Any = None,
+        *,
+        patch_type: str | None = None,
+        changes: Any = None,
+        add_principals: Mapping[str, Any] | None = None,
+        remove_principals: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Merge ``data`` and ``permissions`` into a collection."""
-        return self.update_collection(
-            data, collection, bucket, permissions, "patch", safe, last_modified
+        """Patch a collection; see :meth:`patch_record` for the patch options."""
+        endpoint, data, permissions = self._collection_target(data, permissions, collection, bucket)
+        return self._patch(
+            endpoint,
+            data,
+            permissions,
+            safe,
+            last_modified,
+            patch_type,
+            changes,
+            add_principals,
+            remove_principals,
         )
 
     def get_collection(self, collection: Any = None, bucket: Any = None) -> Any:
@@ -509,50 +830,259 @@ class Client:
         )
         return self._delete(endpoint, safe, last_modified, if_exists)
 
-    def delete_collections(self, bucket: Any = None, **kwargs: Any) -> list[dict[str, Any]]:
-        """Delete every collection of a bucket (filters as kwargs)."""
+    def delete_collections(
+        self, bucket: Any = None, *, if_exists: bool = False, **filters: Any
+    ) -> Any:
+        """Delete every collection of a bucket (filters as keywords), all pages."""
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
-        return self._delete_list(endpoint, kwargs)  # type: ignore[no-any-return]
+        return self._delete_list(endpoint, filters, if_exists)
+
+    # -- groups -------------------------------------------------------------------
+
+    def get_groups(
+        self,
+        bucket: Any = None,
+        *,
+        pages: int | None = None,
+        if_none_match: Any = None,
+        **filters: Any,
+    ) -> Any:
+        """Every group of a bucket, all pages followed (see :meth:`get_buckets`)."""
+        endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
+        return self._list(endpoint, filters, pages, if_none_match)
+
+    def count_groups(self, bucket: Any = None, **filters: Any) -> int:
+        """How many groups a bucket has (``HEAD``, ``Total-Objects``)."""
+        endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
+        return self._count(endpoint, filters)
+
+    def _group_target(
+        self, group: Any, bucket: Any, data: Any, permissions: Any
+    ) -> tuple[str, Any, Any]:
+        """(endpoint, data, permissions) of a group given by name or as a whole
+        object read earlier (its id and bucket are then used)."""
+        if isinstance(bucket, Mapping):
+            raise TypeError(
+                "The second argument of the group methods is the bucket, as in "
+                "create_group(group, bucket, data): pass the group's data as data=..."
+            )
+        obj = data
+        data, permissions = _unpack(data, permissions)
+        if group is None and isinstance(data, Mapping):
+            group = data.get("id")
+        if bucket is None and isinstance(obj, KintoObject) and obj.origin[0] is not None:
+            bucket = obj.origin[0]
+        endpoint = self.endpoints.get("group", bucket=self._bucket(bucket), group=group)
+        return endpoint, data, permissions
+
+    def create_group(
+        self,
+        group: Any = None,
+        bucket: Any = None,
+        data: Any = None,
+        permissions: Any = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Any:
+        """Create a group: ``data={'members': ['principal', ...]}``.
+
+        ``if_not_exists=True`` returns the existing group instead of failing.
+        """
+        endpoint, data, permissions = self._group_target(group, bucket, data, permissions)
+        return self._create(endpoint, data, permissions, safe, if_not_exists)
+
+    def get_group(self, group: Any = None, bucket: Any = None) -> Any:
+        """Read a group: ``{'data': {'members': [...], ...}, 'permissions': ...}``."""
+        bucket = self._bucket(bucket)
+        endpoint = self.endpoints.get("group", bucket=bucket, group=group)
+        return self._located(self._request("get", endpoint), bucket, None)
+
+    def update_group(
+        self,
+        group: Any = None,
+        bucket: Any = None,
+        data: Any = None,
+        permissions: Any = None,
+        safe: bool = True,
+        last_modified: Any = None,
+        method: str = "put",
+    ) -> Any:
+        """Replace (``method='put'``) a group's data and permissions.
+
+        The arguments come in :meth:`create_group`'s order (name, bucket,
+        data...). ``data`` may be a whole object read with :meth:`get_group`:
+        its id, bucket, data and permissions are used.
+        """
+        endpoint, data, permissions = self._group_target(group, bucket, data, permissions)
+        return self._update(endpoint, data, permissions, safe, last_modified, method)
+
+    def patch_group(
+        self,
+        group: Any = None,
+        bucket: Any = None,
+        data: Any = None,
+        permissions: Any = None,
+        safe: bool = True,
+        last_modified: Any = None,
+        *,
+        patch_type: str | None = None,
+        changes: Any = None,
+        add_principals: Mapping[str, Any] | None = None,
+        remove_principals: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Patch a group; see :meth:`patch_record` for the patch options.
+
+        Adding one member without rewriting the list is a JSON Patch:
+        ``changes=[{'op': 'add', 'path': '/data/members/-', 'value': 'bob'}]``.
+        """
+        endpoint, data, permissions = self._group_target(group, bucket, data, permissions)
+        return self._patch(
+            endpoint,
+            data,
+            permissions,
+            safe,
+            last_modified,
+            patch_type,
+            changes,
+            add_principals,
+            remove_principals,
+        )
+
+    def delete_group(
+        self,
+        group: Any = None,
+        bucket: Any = None,
+        safe: bool = True,
+        last_modified: Any = None,
+        if_exists: bool = False,
+    ) -> Any:
+        """Delete a group; returns the deleted object's data."""
+        endpoint = self.endpoints.get("group", bucket=self._bucket(bucket), group=group)
+        return self._delete(endpoint, safe, last_modified, if_exists)
+
+    def delete_groups(self, bucket: Any = None, *, if_exists: bool = False, **filters: Any) -> Any:
+        """Delete every group of a bucket (filters as keywords), all pages."""
+        endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
+        return self._delete_list(endpoint, filters, if_exists)
 
     # -- records ------------------------------------------------------------------
+
+    def _records_endpoint(self, collection: Any, bucket: Any) -> str:
+        return self.endpoints.get(
+            "records", bucket=self._bucket(bucket), collection=self._collection(collection)
+        )
 
     def iter_records(
         self,
         collection: Any = None,
         bucket: Any = None,
         pages: int | None = None,
-        **kwargs: Any,
+        **filters: Any,
     ) -> Iterator[dict[str, Any]]:
         """Yield the records page by page; memory stays bounded by one page.
 
-        ``kwargs`` become query parameters (filters, ``_sort``, ``_fields``,
-        ``_limit`` for the page size...); ``pages`` stops after that many pages.
+        Each page is requested only when the previous one is consumed.
+        ``filters`` become query parameters as in :meth:`get_records`
+        (``_limit`` is the page size); ``pages`` stops after that many pages.
         """
-        bucket, collection = self._bucket(bucket), self._collection(collection)
-        endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)
-        for objects, _ in self._paginate(endpoint, kwargs, pages):
-            yield from objects
+        endpoint = self._records_endpoint(collection, bucket)
+        for objects, _ in self._paginate(endpoint, filters, pages):
+            yield from objects or ()
+            del objects  # let this page go before the next one is fetched
 
-    def get_records(self, collection: Any = None, bucket: Any = None, **kwargs: Any) -> Any:
+    def get_records(
+        self,
+        collection: Any = None,
+        bucket: Any = None,
+        *,
+        pages: int | None = None,
+        if_none_match: Any = None,
+        **filters: Any,
+    ) -> Any:
         """Every record of a collection, all pages followed (a :class:`RecordList`).
 
-        ``kwargs`` become query parameters (``_sort='-last_modified'``,
-        ``in_id=['a', 'b']``, ``_since=ts``...); ``pages=N`` stops after N pages.
+        ``filters`` become query parameters, encoded by
+        :func:`kinto_client.utils.encode_params`: ``_sort='-last_modified'``,
+        ``_fields=['title', 'done']``, ``_limit=100`` (the page size),
+        ``in_id=['a', 'b']``, ``has_done=True``, ``like_title='*kinto*'``,
+        ``contains_tags=['a']``, ``min_age=18``, ``**{'author.name': 'bob'}``...
+        ``_since=<timestamp>`` returns what changed since, deletions included
+        as tombstones (``{'id':..., 'last_modified':..., 'deleted': True}``).
+        ``pages=N`` stops after N pages. ``if_none_match=<timestamp>`` returns
+        :data:`NOT_MODIFIED` (not a list) when nothing changed since.
+        The result's ``.timestamp`` is the collection's timestamp.
         """
-        pages = kwargs.pop("pages", None)
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)
-        records = self._list(endpoint, kwargs, pages)
+        records = self._list(endpoint, filters, pages, if_none_match)
         if self._collection_name is None and isinstance(records, RecordList):
             origin = (utils.slugify(bucket), utils.slugify(collection))
             records[:] = [KintoObject(r, origin) for r in records]
         return records
 
+    def count_records(self, collection: Any = None, bucket: Any = None, **filters: Any) -> int:
+        """How many records match ``filters`` (``HEAD``, ``Total-Objects``)."""
+        return self._count(self._records_endpoint(collection, bucket), filters)
+
+    def get_records_timestamp(self, collection: Any = None, bucket: Any = None) -> int:
+        """The collection's current timestamp (``ETag`` of a ``HEAD`` on its records)."""
+        self._not_in_batch("Reading a timestamp")
+        _, headers = self.session.request("head", self._records_endpoint(collection, bucket))
+        timestamp = _etag(headers)
+        if timestamp is None:
+            raise KintoException("The server sent no ETag for the records list.")
+        return timestamp
+
+    def sync_records(
+        self,
+        records: dict[str, Any],
+        since: int | None = None,
+        collection: Any = None,
+        bucket: Any = None,
+    ) -> int | None:
+        """Bring a local ``{id: record}`` dict up to date; return the new timestamp.
+
+        With ``since`` (the timestamp this returned last time) only what
+        changed since is fetched (``_since``, ``If-None-Match``): new and
+        updated records are stored, deleted ones (tombstones) removed. With
+        ``since=None`` everything is read and ``records`` becomes an exact
+        copy. Pages are applied one at a time.
+        """
+        self._not_in_batch("Syncing")
+        endpoint = self._records_endpoint(collection, bucket)
+        params: dict[str, Any] = {}
+        headers = None
+        if since is not None:
+            params["_since"] = since
+            headers = {"If-None-Match": utils.quote(since)}
+        seen: set[str] = set()
+        timestamp = since
+        for i, (objects, reply_headers) in enumerate(
+            self._paginate(endpoint, params, headers=headers)
+        ):
+            if objects is None:  # 304: nothing changed
+                return since
+            if i == 0:
+                timestamp = _etag(reply_headers) or timestamp
+            for obj in objects:
+                if obj.get("deleted"):
+                    records.pop(obj["id"], None)
+                else:
+                    records[obj["id"]] = obj
+                    seen.add(obj["id"])
+        if since is None:
+            for stale in set(records) - seen:
+                del records[stale]
+        return timestamp
+
     def get_record(self, id: Any, collection: Any = None, bucket: Any = None) -> Any:
         """Read one record: ``{'data': {...}, 'permissions': {...}}``."""
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=id)
-        return self._located(self._request("get", endpoint), bucket, collection)
+        body = self._request("get", endpoint)
+        if self._collection_name is not None:
+            return body  # the origin only serves clients without a default collection
+        return self._located(body, bucket, collection)
 
     def create_record(
         self,
@@ -570,7 +1100,8 @@ class Client:
 
         Its id is ``id``, else ``data['id']``, else a new UUID4 drawn once
         (retries reuse it, so a retried create never duplicates). With
-        ``server_id=True`` and no id, the server picks the id (POST).
+        ``server_id=True`` and no id, the server picks the id (``POST``):
+        the record's id is then in the answer (or in ``batch.results()``).
         """
         data, permissions = _unpack(data if data is not None else {}, permissions)
         bucket, collection = self._bucket(bucket), self._collection(collection)
@@ -583,6 +1114,23 @@ class Client:
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
         data = {**data, "id": utils.slugify(record_id)}
         return self._create(endpoint, data, permissions, safe, if_not_exists)
+
+    def _record_target(
+        self, data: Any, id: Any, collection: Any, bucket: Any, permissions: Any
+    ) -> tuple[str, Any, Any]:
+        """(endpoint, data with its id, permissions) of a record to write."""
+        obj = data
+        data, permissions = _unpack(data, permissions)
+        record_id = id if id is not None else (data or {}).get("id")
+        if record_id is None:
+            raise MissingId(
+                "Unable to update a record, need an id: pass id= or include 'id' in data."
+            )
+        bucket, collection = self._locate(obj, collection, bucket)
+        endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
+        if data is not None:
+            data = {**data, "id": utils.slugify(record_id)}
+        return endpoint, data, permissions
 
     def update_record(
         self,
@@ -601,31 +1149,58 @@ class Client:
         data and permissions are both written. The id is ``id`` or
         ``data['id']``; with neither, raises :class:`MissingId` (a ``KeyError``).
         """
-        obj = data
-        data, permissions = _unpack(data, permissions)
-        record_id = id if id is not None else data.get("id")
-        if record_id is None:
-            raise MissingId(
-                "Unable to update a record, need an id: pass id= or include 'id' in data."
-            )
-        bucket, collection = self._locate(obj, collection, bucket)
-        endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
-        data = {**data, "id": utils.slugify(record_id)}
+        endpoint, data, permissions = self._record_target(data, id, collection, bucket, permissions)
         return self._update(endpoint, data, permissions, safe, last_modified, method)
 
     def patch_record(
         self,
-        data: Any,
+        data: Any = None,
         id: Any = None,
         collection: Any = None,
         permissions: Any = None,
         bucket: Any = None,
         safe: bool = True,
         last_modified: Any = None,
+        *,
+        patch_type: str | None = None,
+        changes: Any = None,
+        add_principals: Mapping[str, Any] | None = None,
+        remove_principals: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Merge ``data`` (and ``permissions``) into a record."""
-        return self.update_record(
-            data, id, collection, permissions, bucket, safe, "patch", last_modified
+        """Patch a record: change some fields, keep the others.
+
+        ``patch_type`` (:data:`PATCH_TYPES`):
+
+        - ``'merge'`` (default): Kinto's PATCH; each top-level field of
+          ``data`` replaces the stored one; each permission given in
+          ``permissions`` replaces that permission's list.
+        - ``'merge-patch'``: JSON Merge Patch (RFC 7396): nested objects are
+          merged, a ``None`` value removes the field; permissions merge alike.
+        - ``'json-patch'``: JSON Patch (RFC 6902). ``changes`` is a list of
+          operations on ``/data/...`` and ``/permissions/...`` paths, e.g.
+          ``[{'op': 'remove', 'path': '/data/draft'}]``; ``data`` may be given
+          too (its fields are set). Implied by ``changes`` and by:
+        - ``add_principals={'read': ['system.Everyone']}`` /
+          ``remove_principals={'write': ['bob']}``: add or remove principals
+          without rewriting the permission lists (removing an absent one is
+          not an error).
+
+        Only ``'merge'`` works inside a batch (Kinto's ``/batch`` sends every
+        sub-request as ``application/json``); the others raise there, before
+        anything is sent. ``safe`` with ``last_modified`` (or
+        ``data['last_modified']``) sends ``If-Match``.
+        """
+        endpoint, data, permissions = self._record_target(data, id, collection, bucket, permissions)
+        return self._patch(
+            endpoint,
+            data,
+            permissions,
+            safe,
+            last_modified,
+            patch_type,
+            changes,
+            add_principals,
+            remove_principals,
         )
 
     def delete_record(
@@ -665,19 +1240,27 @@ class Client:
         collection: Any = None,
         bucket: Any = None,
         safe: bool = True,
-        **kwargs: Any,
+        *,
+        if_exists: bool = False,
+        **filters: Any,
     ) -> list[Any]:
-        """Delete records.
+        """Delete records; returns the tombstones.
 
         With ``records`` (dicts with an ``id``, or ids), deletes those in one
-        batch. Without, deletes every record of the collection matching the
-        filters in ``kwargs``, following the server's pages until none is left.
+        batch. Without, deletes every record of the collection matching
+        ``filters``, following the server's pages until none is left.
+        ``if_exists=True``: missing records (or a missing collection) are no
+        error (their entry is ``None``).
         """
         if records is None:
-            endpoint = self.endpoints.get(
-                "records", bucket=self._bucket(bucket), collection=self._collection(collection)
+            return self._delete_list(  # type: ignore[no-any-return]
+                self._records_endpoint(collection, bucket), filters, if_exists
             )
-            return self._delete_list(endpoint, kwargs)  # type: ignore[no-any-return]
+        if filters:
+            raise TypeError(
+                "delete_records() takes either records or filters, not both; "
+                f"got filters {', '.join(sorted(filters))}."
+            )
         with self.batch() as batch:
             for record in records:
                 if isinstance(record, Mapping):
@@ -691,10 +1274,435 @@ class Client:
                         bucket=rb,
                         safe=safe,
                         last_modified=data.get("last_modified"),
+                        if_exists=if_exists,
                     )
                 else:
-                    batch.delete_record(record, collection=collection, bucket=bucket)
+                    batch.delete_record(
+                        record, collection=collection, bucket=bucket, if_exists=if_exists
+                    )
         return [body.get("data") if isinstance(body, dict) else body for body in batch.results()]
+
+    # -- server features ------------------------------------------------------
+
+    #: What to enable on a server that lacks a capability some method needs.
+    _ENABLE = {
+        "history": "the kinto.plugins.history plugin (add it to kinto.includes)",
+        "accounts": (
+            "the kinto.plugins.accounts plugin (add it to kinto.includes, "
+            "with its policy in multiauth.policies)"
+        ),
+        "attachments": (
+            "the kinto-attachment plugin (pip install kinto-attachment, "
+            "then add kinto_attachment to kinto.includes)"
+        ),
+        "permissions_endpoint": "the setting kinto.experimental_permissions_endpoint = true",
+    }
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """The server's capabilities by name (``'history'``, ``'accounts'``...).
+
+        From :meth:`server_info`, so read once per session.
+        """
+        return dict(self.server_info().get("capabilities") or {})
+
+    def _require(self, capability: str, method: str) -> None:
+        """Raise :class:`CapabilityMissing` unless the server has ``capability``."""
+        if capability in self.capabilities:
+            return
+        enable = self._ENABLE[capability]
+        raise CapabilityMissing(
+            f"{method}() needs the {capability!r} capability, which the server at "
+            f"{self.server_url} does not have: enable {enable}.",
+            capability=capability,
+            plugin=enable,
+        )
+
+    def heartbeat(self) -> dict[str, bool | None]:
+        """``GET /__heartbeat__``: the server's health checks, by subsystem.
+
+        Returns e.g. ``{'storage': True, 'permission': True, 'cache': True}``
+        whether the server is healthy (200) or not (503): a failing check is
+        ``False``, one that does not apply ``None``, so the server is healthy
+        when ``all(ok is not False for ok in checks.values())``. Anything else
+        raises: a transport error, or an error status (a 503 without the
+        checks, from a proxy, included). A retry policy retries a 503 like
+        any other before the checks are returned. Never batched.
+        """
+        endpoint = self.endpoints.get("heartbeat")
+        try:
+            checks, _ = self._http_session.request("get", endpoint)
+        except KintoHTTPError as exc:
+            checks = _json_body(exc.response) if exc.status_code == 503 else None
+            if not isinstance(checks, dict):
+                raise
+            logger.warning("Heartbeat of %s: failing checks %s", self.server_url, checks)
+        return checks  # type: ignore[no-any-return]
+
+    # history (kinto.plugins.history)
+
+    def get_history(self, bucket: Any = None, **filters: Any) -> Any:
+        """Every history entry of a bucket, all pages followed (a :class:`RecordList`).
+
+        ``filters`` become query parameters: ``resource_name='record'``,
+        ``collection_id=``, ``record_id=``, ``action='delete'``, ``user_id=``,
+        ``_since=``, ``_sort=``, ``_limit=`` (the page size)...; ``pages=N``
+        stops after N pages. Needs the ``history`` capability.
+        """
+        pages = filters.pop("pages", None)
+        endpoint = self.endpoints.get("history", bucket=self._bucket(bucket))
+        self._require("history", "get_history")
+        return self._list(endpoint, filters, pages)
+
+    def purge_history(self, bucket: Any = None, **filters: Any) -> list[dict[str, Any]]:
+        """Delete the history entries of a bucket (those matching ``filters``, or all).
+
+        Follows the server's pages until none is left; returns the deleted
+        entries. Needs the ``history`` capability.
+        """
+        endpoint = self.endpoints.get("history", bucket=self._bucket(bucket))
+        self._require("history", "purge_history")
+        return self._delete_list(endpoint, filters)  # type: ignore[no-any-return]
+
+    def get_collection_snapshot(
+        self, timestamp: int, collection: Any = None, bucket: Any = None
+    ) -> Any:
+        """The records of a collection as they were at ``timestamp`` (a :class:`RecordList`).
+
+        Rebuilt by the server from its history
+        (``GET /buckets/{bucket}/snapshot/collections/{collection}@{timestamp}``):
+        ``timestamp`` is a collection timestamp such as ``records.timestamp``.
+        Needs the ``history`` capability, and history kept since ``timestamp``.
+        """
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
+            raise ValueError(
+                "timestamp must be a collection timestamp (a non-negative int, e.g. "
+                f"get_records().timestamp); got {timestamp!r}."
+            )
+        bucket, collection = self._bucket(bucket), self._collection(collection)
+        endpoint = self.endpoints.get(
+            "snapshot", bucket=bucket, collection=collection, timestamp=timestamp
+        )
+        self._require("history", "get_collection_snapshot")
+        body = self._request("get", endpoint)
+        return RecordList(body["data"]) if isinstance(body, dict) else body
+
+    # permissions (kinto.experimental_permissions_endpoint)
+
+    def get_permissions(self, **filters: Any) -> Any:
+        """Every object these credentials have permissions on, all pages followed.
+
+        ``GET /permissions``: one entry per bucket, collection, group or
+        record, with its ``uri``, ``resource_name``, ids and the
+        ``permissions`` the current user holds there. ``filters`` become query
+        parameters (``resource_name='record'``, ``bucket_id=``, ``_sort=``...);
+        ``pages=N`` stops after N pages. Needs the ``permissions_endpoint``
+        capability.
+        """
+        pages = filters.pop("pages", None)
+        endpoint = self.endpoints.get("permissions")
+        self._require("permissions_endpoint", "get_permissions")
+        return self._list(endpoint, filters, pages)
+
+    # accounts (kinto.plugins.accounts)
+
+    def _account(self, user: Any, method: str) -> str:
+        """The endpoint of account ``user``, checked (ids keep ``+ . @``)."""
+        if not isinstance(user, str) or not _ACCOUNT_ID.match(user):
+            raise ValueError(
+                f"{method}(): user must be an account id of letters, digits and "
+                f"'+ . @ _ -', starting with a letter or a digit; got {user!r}."
+            )
+        return self.endpoints.get("account", user=user)
+
+    @contextlib.contextmanager
+    def _account_errors(self) -> Iterator[None]:
+        """Keep password hashes out of error messages; explain id mismatches."""
+        try:
+            yield
+        except KintoHTTPError as exc:
+            message = _PASSWORD_VALUE.sub(r'\1"***"', str(exc))
+            if "Username and account ID do not match" in message:
+                message += (
+                    " These credentials authenticate another user: sign up from a client "
+                    "without auth=, or manage other accounts as an administrator "
+                    "(the server's account_write_principals)."
+                )
+            if message == str(exc):
+                raise
+            raise KintoHTTPError(message, exc) from None
+
+    def create_account(
+        self,
+        user: str,
+        password: str,
+        data: Any = None,
+        permissions: Any = None,
+        safe: bool = True,
+        if_not_exists: bool = False,
+    ) -> Any:
+        """Create the account ``user`` with ``password`` (``PUT /accounts/{user}``).
+
+        Sign up from a client without credentials, or create any account as
+        an administrator (the server's ``account_write_principals``). ``data``
+        holds extra fields stored with the account. With ``safe=True`` an
+        existing account is an error (412); ``if_not_exists=True`` returns it
+        instead, or ``None`` when these credentials cannot read it. The server
+        keeps only a hash of the password. Needs the ``accounts`` capability.
+        """
+        endpoint = self._account(user, "create_account")
+        data, permissions = _unpack(data, permissions)
+        data = _account_data(data, password, "create_account", required=True)
+        self._require("accounts", "create_account")
+        with self._account_errors():
+            try:
+                return self._create(endpoint, data, permissions, safe, if_not_exists)
+            except KintoHTTPError as exc:
+                reading = getattr(exc.request, "method", None) == "GET"
+                if if_not_exists and reading and exc.status_code in (401, 403):
+                    return None  # it exists, and is not ours to read
+                raise
+
+    def get_account(self, user: str) -> Any:
+        """Read an account: ``{'data': {...}, 'permissions': {...}}``.
+
+        Users read their own account; administrators any. Needs ``accounts``.
+        """
+        endpoint = self._account(user, "get_account")
+        self._require("accounts", "get_account")
+        with self._account_errors():
+            return self._request("get", endpoint)
+
+    def get_accounts(self, **filters: Any) -> Any:
+        """The accounts these credentials can read, all pages followed.
+
+        A user sees their own account, an administrator every account.
+        ``filters`` become query parameters; ``pages=N`` stops after N pages.
+        """
+        pages = filters.pop("pages", None)
+        endpoint = self.endpoints.get("accounts")
+        self._require("accounts", "get_accounts")
+        return self._list(endpoint, filters, pages)
+
+    def update_account(
+        self,
+        user: str,
+        data: Any = None,
+        password: str | None = None,
+        permissions: Any = None,
+        safe: bool = True,
+        last_modified: Any = None,
+        method: str = "put",
+    ) -> Any:
+        """Replace (``method='put'``) or patch an account.
+
+        A PUT replaces the whole account, so it needs the password
+        (``password=`` or ``data['password']``); :meth:`patch_account`
+        changes only the given fields. The password read back from the
+        server is a hash: writing it back is refused, since the hash would
+        become the password.
+        """
+        return self._write_account(
+            "update_account", user, data, password, permissions, safe, last_modified, method
+        )
+
+    def _write_account(
+        self,
+        caller: str,
+        user: str,
+        data: Any,
+        password: str | None,
+        permissions: Any,
+        safe: bool,
+        last_modified: Any,
+        method: str,
+    ) -> Any:
+        endpoint = self._account(user, caller)
+        data, permissions = _unpack(data, permissions)
+        data = _account_data(data, password, caller, required=method == "put")
+        self._require("accounts", caller)
+        with self._account_errors():
+            return self._update(endpoint, data, permissions, safe, last_modified, method)
+
+    def patch_account(
+        self,
+        user: str,
+        data: Any = None,
+        password: str | None = None,
+        permissions: Any = None,
+        safe: bool = True,
+        last_modified: Any = None,
+    ) -> Any:
+        """Merge ``data`` (and a new ``password``, ``permissions``) into an account."""
+        return self._write_account(
+            "patch_account", user, data, password, permissions, safe, last_modified, "patch"
+        )
+
+    def change_password(self, user: str, password: str) -> Any:
+        """Set the password of account ``user``; returns the updated account.
+
+        When this client's own basic-auth credentials are that user's, they
+        are updated too, so the client (and its clones) keeps working.
+        """
+        if password is None:
+            raise ValueError("change_password() needs the new password (a non-empty string).")
+        body = self._write_account(
+            "change_password", user, None, password, None, False, None, "patch"
+        )
+        http = self._http_session
+        if not self._batching and isinstance(http.auth, BasicAuth) and http.auth.username == user:
+            http.auth = BasicAuth(user, password)
+        return body
+
+    def delete_account(
+        self,
+        user: str,
+        safe: bool = True,
+        last_modified: Any = None,
+        if_exists: bool = False,
+    ) -> Any:
+        """Delete an account; returns the deleted object's data."""
+        endpoint = self._account(user, "delete_account")
+        self._require("accounts", "delete_account")
+        with self._account_errors():
+            return self._delete(endpoint, safe, last_modified, if_exists)
+
+    # attachments (the kinto-attachment plugin)
+
+    def add_attachment(
+        self,
+        id: Any,
+        filepath: str | os.PathLike[str],
+        collection: Any = None,
+        bucket: Any = None,
+        data: Any = None,
+        permissions: Any = None,
+        mimetype: str | None = None,
+    ) -> Any:
+        """Upload ``filepath`` as the attachment of record ``id``.
+
+        ``POST .../records/{id}/attachment`` (multipart): replaces any previous
+        attachment, creates the record if it does not exist, and merges
+        ``data``/``permissions`` into it. ``mimetype`` defaults to a guess from
+        the file name. Returns the attachment metadata (``filename``,
+        ``location``, ``hash``, ``mimetype``, ``size``), also stored in the
+        record's ``attachment`` field. A retried upload re-reads the file
+        from its start. Needs the ``attachments`` capability; not batchable.
+        """
+        if self._batching:
+            raise KintoException(
+                "add_attachment() cannot be batched: /batch carries JSON, not files. "
+                "Call it on the client outside the batch block."
+            )
+        path = Path(filepath)
+        if not path.is_file():
+            raise FileNotFoundError(f"add_attachment(): {str(path)!r} is not a readable file.")
+        data, permissions = _unpack(data, permissions)
+        mimetype = mimetype or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        endpoint = self._attachment_endpoint(id, collection, bucket)
+        self._require("attachments", "add_attachment")
+        with path.open("rb") as handle:
+            body, _ = self.session.request(
+                "post",
+                endpoint,
+                data=data,
+                permissions=permissions,
+                files={"attachment": (path.name, handle, mimetype)},
+                idempotent=True,  # uploading the same file again gives the same record
+            )
+        return body
+
+    def remove_attachment(self, id: Any, collection: Any = None, bucket: Any = None) -> None:
+        """Delete the attachment of record ``id`` (its file, and its metadata).
+
+        The record stays, with ``attachment`` set to ``None``.
+        """
+        endpoint = self._attachment_endpoint(id, collection, bucket)
+        self._require("attachments", "remove_attachment")
+        self._request("delete", endpoint)
+
+    def download_attachment(
+        self,
+        record_or_id: Any,
+        filepath: str | os.PathLike[str] | None = None,
+        collection: Any = None,
+        bucket: Any = None,
+    ) -> str:
+        """Download the attachment of a record to ``filepath``; returns the path written.
+
+        ``record_or_id`` is a record (as read from the server) or a record id
+        (read first). ``filepath`` is a file, or a directory where the file
+        keeps its attachment name (default: the current directory).
+
+        The file is streamed into a temporary file next to the target, its
+        size and sha256 checked against the record's attachment metadata,
+        then renamed over the target: a failed or mismatching download raises
+        (:class:`KintoException`) and leaves any existing file untouched.
+        Credentials are sent only when the file is on the Kinto server's own
+        host. Not batchable.
+        """
+        if self._batching:
+            raise KintoException(
+                "download_attachment() cannot be batched: call it outside the batch block."
+            )
+        if isinstance(record_or_id, Mapping):
+            record, _ = _unpack(record_or_id, None)
+        else:
+            self._require("attachments", "download_attachment")
+            record = self.get_record(record_or_id, collection=collection, bucket=bucket)["data"]
+        metadata = record.get("attachment")
+        if not isinstance(metadata, Mapping) or not metadata.get("location"):
+            raise KintoException(
+                f"Record {record.get('id')!r} has no attachment to download "
+                "(its 'attachment' field is empty)."
+            )
+        url = self._attachment_url(str(metadata["location"]))
+        target = Path.cwd() if filepath is None else Path(filepath)
+        if target.is_dir():
+            target = target / _attachment_name(metadata, url)
+        if not target.parent.is_dir():
+            raise FileNotFoundError(
+                f"download_attachment(): the folder of {str(target)!r} does not exist."
+            )
+        http = self._http_session
+        call = http.prepare(
+            "get",
+            url,
+            headers={"Accept": "*/*"},
+            stream=True,
+            authenticate=_same_origin(url, http.server_url),
+        )
+        try:
+            raw = http.send(call).raw
+        except KintoHTTPError as exc:
+            raise KintoHTTPError(
+                f"Downloading the attachment of record {record.get('id')!r} from {url} "
+                f"failed: {exc}",
+                exc,
+            ) from None
+        assert raw is not None
+        try:
+            _stream_to(raw, target, url, metadata)
+        finally:
+            raw.close()
+        return str(target)
+
+    def _attachment_endpoint(self, id: Any, collection: Any, bucket: Any) -> str:
+        bucket, collection = self._bucket(bucket), self._collection(collection)
+        return self.endpoints.get("attachment", bucket=bucket, collection=collection, id=id)
+
+    def _attachment_url(self, location: str) -> str:
+        """The absolute URL of an attachment ``location`` (relative to ``base_url``)."""
+        if urlsplit(location).scheme in ("http", "https"):
+            return location
+        self._require("attachments", "download_attachment")
+        base_url = (self.capabilities.get("attachments") or {}).get("base_url")
+        if not base_url:
+            raise KintoException(
+                f"The attachment location {location!r} is relative and the server "
+                "announces no base URL for it (kinto.attachment.base_url): cannot download it."
+            )
+        return urljoin(str(base_url), location)
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -725,6 +1733,51 @@ def _if_match(safe: bool, data: Any, last_modified: Any) -> dict[str, str] | Non
     return None
 
 
+def _pointer(token: str) -> str:
+    """One JSON Pointer (RFC 6901) reference token: ``~`` and ``/`` escaped."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _data_ops(data: Any) -> list[dict[str, Any]]:
+    """``add /data/<field>`` operations: a top-level merge of ``data`` as JSON Patch."""
+    if data is None:
+        return []
+    return [
+        {"op": "add", "path": "/data/" + _pointer(str(key)), "value": value}
+        for key, value in data.items()
+        if key not in ("id", "last_modified")
+    ]
+
+
+_JSON_PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
+
+
+def _check_ops(changes: Any) -> list[dict[str, Any]]:
+    """Validate RFC 6902 operations before anything is sent."""
+    if changes is None:
+        return []
+    if isinstance(changes, (str, bytes, Mapping)) or not isinstance(changes, Iterable):
+        raise TypeError(
+            "changes must be a list of JSON Patch operations such as "
+            "[{'op': 'add', 'path': '/data/title', 'value': 'x'}]; "
+            f"got a {type(changes).__name__}."
+        )
+    ops = list(changes)
+    for op in ops:
+        if (
+            not isinstance(op, Mapping)
+            or op.get("op") not in _JSON_PATCH_OPS
+            or not isinstance(op.get("path"), str)
+            or not op["path"].startswith(("/data", "/permissions"))
+        ):
+            raise ValueError(
+                f"Invalid JSON Patch operation {op!r}: each needs 'op' (one of "
+                f"{', '.join(sorted(_JSON_PATCH_OPS))}) and a 'path' under /data or "
+                "/permissions."
+            )
+    return [dict(op) for op in ops]
+
+
 def _etag(headers: Mapping[str, str]) -> int | None:
     etag = headers.get("ETag")
     if not etag:
@@ -733,3 +1786,110 @@ def _etag(headers: Mapping[str, str]) -> int | None:
         return int(etag.strip('"'))
     except ValueError:
         return None
+
+
+# -- server features helpers ----------------------------------------------------------
+
+#: Kinto's account ids: user names may hold ``+ . @`` (e-mail addresses).
+_ACCOUNT_ID = re.compile(r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$")
+#: A bcrypt hash, as the accounts plugin stores (and returns) passwords.
+_BCRYPT_HASH = re.compile(r"^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$")
+#: The value of a "password" field in a JSON error body.
+_PASSWORD_VALUE = re.compile(r'("password":\s*)"(?:[^"\\]|\\.)*"')
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DOWNLOAD_CHUNK = 64 * 1024
+
+
+def _json_body(response: Any) -> Any:
+    """The JSON body of a ``requests.Response``, or ``None``."""
+    try:
+        return response.json()
+    except (AttributeError, ValueError):
+        return None
+
+
+def _account_data(data: Any, password: Any, method: str, *, required: bool) -> Any:
+    """An account's fields with ``password`` merged in, checked before sending."""
+    fields = dict(data) if data is not None else {}
+    if password is not None:
+        fields["password"] = password
+    if "password" not in fields:
+        if required:
+            raise ValueError(
+                f"{method}() writes the whole account and needs its password: pass "
+                "password=... (patch_account() changes only the fields given)."
+            )
+        return fields or None
+    value = fields["password"]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{method}(): the password must be a non-empty string.")
+    if password is None and _BCRYPT_HASH.match(value):
+        raise ValueError(
+            f"{method}(): data['password'] is the hash read from the server; writing it "
+            "back would make that hash the password. Pass password=... or remove it."
+        )
+    return fields
+
+
+def _same_origin(url: str, other: str) -> bool:
+    def origin(u: str) -> tuple[str, str | None, int | None]:
+        parts = urlsplit(u)
+        return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+    return origin(url) == origin(other)
+
+
+def _attachment_name(metadata: Mapping[str, Any], url: str) -> str:
+    """A safe file name for an attachment: its own name, never a path."""
+    for candidate in (metadata.get("filename"), unquote(urlsplit(url).path.rsplit("/", 1)[-1])):
+        name = Path(str(candidate or "")).name
+        if name not in ("", ".", ".."):
+            return name
+    raise KintoException(f"Cannot name the file of {url}: pass filepath= with a file name.")
+
+
+def _stream_to(raw: requests.Response, target: Path, url: str, metadata: Mapping[str, Any]) -> None:
+    """Write ``raw``'s body to ``target`` through a temporary file, checked first."""
+    expected_size = metadata.get("size")
+    if isinstance(expected_size, bool) or not isinstance(expected_size, int):
+        expected_size = None
+    expected_hash = str(metadata.get("hash") or "").lower()
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as out:
+            for chunk in raw.iter_content(chunk_size=_DOWNLOAD_CHUNK):
+                size += len(chunk)
+                if expected_size is not None and size > expected_size:
+                    break  # more than announced: no need to read the rest
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        problems = []
+        if expected_size is not None and size > expected_size:
+            problems.append(f"more than the {expected_size} bytes announced")
+        else:
+            if expected_size is not None and size != expected_size:
+                problems.append(f"{size} bytes instead of {expected_size}")
+            if expected_hash and digest.hexdigest() != expected_hash:
+                problems.append(f"sha256 {digest.hexdigest()} instead of {expected_hash}")
+        if problems:
+            raise KintoException(
+                f"The file downloaded from {url} does not match the record's attachment "
+                f"metadata ({'; '.join(problems)}): {str(target)!r} was left untouched."
+            )
+        if target.exists():
+            shutil.copymode(target, partial)
+        os.replace(partial, target)
+    except requests.RequestException as exc:
+        cls = KintoTimeout if isinstance(exc, requests.Timeout) else KintoConnectionError
+        raise cls(
+            f"Downloading {url} failed after {size} bytes ({type(exc).__name__}): "
+            f"{str(target)!r} was left untouched.",
+            exc,
+        ) from None
+    finally:
+        partial.unlink(missing_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -11,6 +12,8 @@ from kinto_client.exceptions import KintoException
 # Account ids are user names: Kinto allows ``+ . @`` in them, so they are
 # not slugified, only percent-encoded with those characters kept.
 _VERBATIM_FIELDS = {"user": "+.@"}
+#: Ids that slugifying and percent-encoding would leave as they are.
+_PLAIN_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
 
 
 class Endpoints:
@@ -32,6 +35,7 @@ class Endpoints:
         "buckets": "{root}/buckets",
         "bucket": "{root}/buckets/{bucket}",
         "history": "{root}/buckets/{bucket}/history",
+        "snapshot": "{root}/buckets/{bucket}/snapshot/collections/{collection}@{timestamp}",
         "groups": "{root}/buckets/{bucket}/groups",
         "group": "{root}/buckets/{bucket}/groups/{group}",
         "collections": "{root}/buckets/{bucket}/collections",
@@ -61,10 +65,14 @@ class Endpoints:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        missing = [f for f in fields if kwargs.get(f) is None]
-        if missing:
-            raise KintoException(f"Cannot get {endpoint} endpoint, {','.join(missing)} is missing")
-        values = {field: self._segment(endpoint, field, kwargs[field]) for field in fields}
+        values = {field: kwargs.get(field) for field in fields}
+        if None in values.values():
+            missing = ",".join(f for f, v in values.items() if v is None)
+            raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
+        for field, value in values.items():
+            # A valid id made of URL-safe characters is used as is (the common case).
+            if type(value) is not str or not _PLAIN_ID.fullmatch(value):
+                values[field] = self._segment(endpoint, field, value)
         return pattern.format(root=self._root, **values)
 
     @staticmethod
@@ -78,6 +86,13 @@ class Endpoints:
             except TypeError as exc:
                 raise KintoException(f"Cannot get {endpoint} endpoint: {exc}") from None
             safe = ""
+        if text in (".", ".."):
+            # Percent-encoding cannot protect these: URLs are normalised
+            # ("%2E" is decoded and "/x/.." removed) by requests and proxies.
+            raise KintoException(
+                f"Cannot get {endpoint} endpoint: {field} {value!r} is not a valid id "
+                "(it would change the URL path)."
+            )
         if not text:
             raise KintoException(
                 f"Cannot get {endpoint} endpoint: {field} {value!r} is empty once made "

@@ -75,7 +75,18 @@ class BackoffException(KintoException):
 
 
 class CapabilityMissing(KintoException):
-    """The server lacks the plugin (capability) that this method needs."""
+    """The server lacks the plugin (capability) that this method needs.
+
+    ``capability`` is the missing name of the server's ``capabilities``
+    (``'accounts'``...), ``plugin`` what to enable on the server to get it.
+    """
+
+    def __init__(
+        self, message: str, capability: str | None = None, plugin: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.capability = capability
+        self.plugin = plugin
 
 
 class KintoBatchException(KintoException):
@@ -83,9 +94,14 @@ class KintoBatchException(KintoException):
 
     ``results`` lists every queued operation in order, each a dict with
     ``request`` (the sub-request), ``status`` (its HTTP status, or ``None``
-    if it was never answered), ``body`` and ``ok``. ``failures`` holds only
-    the failed ones; ``committed`` the ones that succeeded (they are stored
-    on the server). ``exceptions`` lists the chunk-level errors (a whole
+    if it was never answered), ``body``, ``ok`` and ``outcome``:
+    ``'committed'`` (stored on the server), ``'failed'`` (answered with an
+    error), ``'rolled back'`` (answered with success, then undone when a
+    later sub-request of the same ``/batch`` request got a 409), ``'unknown'``
+    (the ``/batch`` request carrying it failed, so it may or may not be
+    applied) or ``'not sent'``. ``failures`` holds every
+    operation that is not committed; ``committed`` and ``not_sent`` the
+    ones so named. ``exceptions`` lists the chunk-level errors (a whole
     ``/batch`` request that failed), each a :class:`KintoException`.
     """
 
@@ -98,6 +114,7 @@ class KintoBatchException(KintoException):
         self.exceptions = exceptions or []
         self.failures = [r for r in results if not r["ok"]]
         self.committed = [r for r in results if r["ok"]]
+        self.not_sent = [r for r in results if r.get("outcome") == "not sent"]
         first = self.failures[0] if self.failures else None
         if first is not None:
             self.request = first["request"]
@@ -105,19 +122,36 @@ class KintoBatchException(KintoException):
         super().__init__(self._summary())
 
     def _summary(self) -> str:
+        counts: dict[str, int] = {}
+        for result in self.results:
+            outcome = result.get("outcome") or ("committed" if result["ok"] else "failed")
+            counts[outcome] = counts.get(outcome, 0) + 1
+        described = ", ".join(
+            f"{counts[o]} {o}"
+            for o in ("failed", "rolled back", "unknown", "not sent")
+            if counts.get(o)
+        )
         lines = [
-            f"{len(self.failures)} of {len(self.results)} batch operations failed "
-            f"({len(self.committed)} committed)."
+            f"{len(self.failures)} of {len(self.results)} batch operations did not succeed "
+            f"({described}); {len(self.committed)} committed."
         ]
-        for failure in self.failures[:10]:
+        shown = [f for f in self.failures if f["status"] is not None]
+        for failure in shown[:10]:
             request = failure["request"]
-            status = failure["status"] if failure["status"] is not None else "not sent"
+            if failure.get("outcome") == "rolled back":
+                detail = "rolled back (a later 409 in the same /batch request undid it)"
+            else:
+                detail = f"{failure['status']} - {describe_body(failure['body'])}"
+            lines.append(f"  {request['method']} {request['path']}: {detail}")
+        if len(shown) > 10:
+            lines.append(f"  ... and {len(shown) - 10} more (see .failures)")
+        if counts.get("unknown"):
             lines.append(
-                f"  {request['method']} {request['path']}: {status} - "
-                f"{describe_body(failure['body'])}"
+                f"  {counts['unknown']} operation(s) in a /batch request that failed: "
+                "outcome unknown (see the chunk error below and .failures)"
             )
-        if len(self.failures) > 10:
-            lines.append(f"  ... and {len(self.failures) - 10} more (see .failures)")
+        if self.not_sent:
+            lines.append(f"  {len(self.not_sent)} operation(s) never sent (see .not_sent)")
         for exc in self.exceptions:
             lines.append(f"  chunk error: {exc}")
         return "\n".join(lines)

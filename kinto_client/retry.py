@@ -49,16 +49,43 @@ class Retry:
             )
         if self.retry_after is not None:
             object.__setattr__(self, "retry_after", _seconds("retry_after", self.retry_after))
-        if not self.backoff_factor or self.backoff_factor <= 0:
+        backoff_factor = _seconds("backoff_factor", self.backoff_factor)
+        if backoff_factor == 0:
             raise ValueError(
-                "backoff_factor must be a positive number of seconds "
-                f"(got {self.backoff_factor!r})."
+                "backoff_factor must be a positive number of seconds: 0 would retry in a "
+                "tight loop (use retry_after=0 to force that explicitly)."
             )
-        if self.backoff_max <= 0:
-            raise ValueError(f"backoff_max must be positive (got {self.backoff_max!r}).")
-        if self.budget is not None and self.budget <= 0:
-            raise ValueError(f"budget must be positive seconds or None (got {self.budget!r}).")
-        object.__setattr__(self, "statuses", frozenset(self.statuses))
+        object.__setattr__(self, "backoff_factor", backoff_factor)
+        backoff_max = _seconds("backoff_max", self.backoff_max)
+        if backoff_max == 0:
+            raise ValueError("backoff_max must be a positive number of seconds (got 0).")
+        object.__setattr__(self, "backoff_max", backoff_max)
+        if self.budget is not None:
+            budget = _seconds("budget", self.budget)
+            if budget == 0:
+                raise ValueError("budget must be positive seconds, or None for no limit (got 0).")
+            object.__setattr__(self, "budget", budget)
+        if isinstance(self.statuses, (str, bytes, int)) or not hasattr(self.statuses, "__iter__"):
+            raise TypeError(
+                f"statuses must be a collection of HTTP statuses such as {{503, 504}} "
+                f"(got {self.statuses!r})."
+            )
+        statuses = frozenset(self.statuses)
+        bad = sorted(
+            (s for s in statuses if isinstance(s, bool) or not isinstance(s, int) or s < 400),
+            key=repr,
+        )
+        if bad or any(s > 599 for s in statuses):
+            raise ValueError(
+                "statuses must hold HTTP error statuses between 400 and 599 "
+                f"(got {sorted(statuses, key=repr)!r})."
+            )
+        object.__setattr__(self, "statuses", statuses)
+        if not isinstance(self.retry_connection_errors, bool):
+            raise TypeError(
+                "retry_connection_errors must be True or False "
+                f"(got {self.retry_connection_errors!r})."
+            )
 
     @classmethod
     def from_args(cls, retry: Retry | int | None = 0, retry_after: float | None = None) -> Retry:
@@ -77,9 +104,26 @@ class Retry:
 
     def allows(self, retries_done: int, started: float, wait: float) -> bool:
         """Whether one more attempt is allowed after ``retries_done`` retries."""
+        return self.stop_reason(retries_done, started, wait) is None
+
+    def stop_reason(self, retries_done: int, started: float, wait: float) -> str | None:
+        """Why no further attempt is allowed (``None``: one more is allowed).
+
+        ``started`` is the ``time.monotonic()`` of the first attempt and
+        ``wait`` the seconds the next attempt would wait first.
+        """
+        if self.total == 0:
+            return "retries are disabled (retry=0)"
         if retries_done >= self.total:
-            return False
-        return self.budget is None or time.monotonic() - started + wait <= self.budget
+            return f"all {self.total} retries used"
+        if self.budget is not None:
+            spent = time.monotonic() - started
+            if spent + wait > self.budget:
+                return (
+                    f"the retry budget of {self.budget:g}s would be exceeded "
+                    f"({spent:.2f}s spent, next wait {wait:.2f}s)"
+                )
+        return None
 
     def wait(self, retries_done: int, retry_after_header: str | None = None) -> float:
         """Seconds to wait before the next attempt.
@@ -92,7 +136,7 @@ class Retry:
         from_server = parse_retry_after(retry_after_header)
         if from_server is not None:
             return from_server
-        ceiling = min(self.backoff_max, self.backoff_factor * (2**retries_done))
+        ceiling = min(self.backoff_max, self.backoff_factor * 2.0 ** min(retries_done, 64))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
@@ -117,10 +161,10 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _seconds(name: str, value: Any) -> float:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of seconds (got {value!r}).") from None
-    if seconds < 0 or seconds != seconds:
-        raise ValueError(f"{name} must be 0 or more seconds (got {value!r}).")
+    """``value`` as a finite number of seconds, 0 or more, or a clear ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number of seconds (got {value!r}).")
+    seconds = float(value)
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name} must be a finite number of seconds, 0 or more (got {value!r}).")
     return seconds

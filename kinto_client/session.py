@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -41,6 +43,8 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
+#: Answers from a gateway that may have passed the request on before failing.
+_AMBIGUOUS_STATUSES = frozenset({502, 504})
 
 
 def _user_agent() -> str:
@@ -65,6 +69,22 @@ class Response:
     raw: requests.Response | None = field(default=None, repr=False)
 
 
+class _ThreadConnections:
+    """One thread's ``requests.Session``, held only by that thread's local
+    storage: when the thread ends, this is collected and its connections closed."""
+
+    __slots__ = ("__weakref__", "http")
+
+    def __init__(self, http: requests.Session) -> None:
+        self.http = http
+
+    def __del__(self) -> None:
+        try:
+            self.http.close()
+        except Exception:  # at interpreter exit, modules may already be gone
+            pass
+
+
 @dataclass
 class _Call:
     """One request, encoded once and sent as many times as the policy allows."""
@@ -79,6 +99,9 @@ class _Call:
     timeout: Any = None
     idempotent: bool = True
     stream: bool = False
+    #: False for a URL outside the Kinto server (an attachment on a CDN):
+    #: the session's credentials are not sent there.
+    authenticate: bool = True
     file_positions: list[tuple[Any, int]] = field(default_factory=list)
 
     def rewind_files(self) -> None:
@@ -123,13 +146,14 @@ class Session:
         self.auth = parse_auth(auth) if auth is not None else url_auth
         self.retry = Retry.from_args(retry, retry_after)
         self.timeout = _check_timeout(timeout)
+        _check_verify(verify)
         if verify is False:
             warnings.warn(
                 "TLS certificate verification is disabled (verify=False): "
                 "anyone on the network path can read and change this traffic.",
                 stacklevel=2,
             )
-        self.verify = verify
+        self.verify = verify if isinstance(verify, bool) else os.fspath(verify)
         if on_backoff not in ("wait", "raise", "ignore"):
             raise ValueError(
                 f"on_backoff must be 'wait', 'raise' or 'ignore' (got {on_backoff!r})."
@@ -140,10 +164,22 @@ class Session:
             self.headers.update(headers)
         #: Shared by the clients of this session (server info and settings).
         self.cache: dict[str, Any] = {}
+        self._cache_lock = threading.RLock()
         self._backoff_until = 0.0
         self._local = threading.local()
-        self._all_http: list[requests.Session] = []
+        self._all_http: weakref.WeakSet[_ThreadConnections] = weakref.WeakSet()
         self._lock = threading.Lock()
+
+    def cached(self, key: str, load: Callable[[], Any]) -> Any:
+        """``cache[key]``, computed once by ``load()`` even when many threads ask at once."""
+        value = self.cache.get(key)
+        if value is None:
+            with self._cache_lock:
+                value = self.cache.get(key)
+                if value is None:
+                    value = load()
+                    self.cache[key] = value
+        return value
 
     @property
     def retry_after(self) -> float | None:
@@ -155,22 +191,26 @@ class Session:
     # -- connections ------------------------------------------------------
 
     def _http(self) -> requests.Session:
-        """This thread's pooled ``requests.Session`` (keep-alive)."""
-        http: requests.Session | None = getattr(self._local, "http", None)
-        if http is None:
+        """This thread's pooled ``requests.Session`` (keep-alive).
+
+        Its connections are closed when the thread ends, or by :meth:`close`.
+        """
+        holder: _ThreadConnections | None = getattr(self._local, "holder", None)
+        if holder is None:
             http = requests.Session()
             http.verify = self.verify
-            self._local.http = http
+            holder = _ThreadConnections(http)
+            self._local.holder = holder
             with self._lock:
-                self._all_http.append(http)
-        return http
+                self._all_http.add(holder)
+        return holder.http
 
     def close(self) -> None:
         """Close the pooled connections of every thread."""
         with self._lock:
-            sessions, self._all_http = self._all_http, []
-        for http in sessions:
-            http.close()
+            holders, self._all_http = list(self._all_http), weakref.WeakSet()
+        for holder in holders:
+            holder.http.close()
         self._local = threading.local()
 
     def __enter__(self) -> Session:
@@ -197,7 +237,9 @@ class Session:
         object with ``as_dict()``); ``files=`` sends them form-encoded
         instead. GET and HEAD carry no body. A 304 gives a ``None`` body.
         Other keyword arguments: ``headers``, ``params``, ``timeout``,
-        ``idempotent`` (override the method's default), ``stream``.
+        ``idempotent`` (override the method's default), ``stream`` (the
+        body is left unread in ``Response.raw``), ``authenticate=False``
+        (send no credentials: for URLs outside the Kinto server).
         """
         response = self.send(self.prepare(method, endpoint, data, permissions, payload, **kwargs))
         return response.body, response.headers
@@ -216,6 +258,7 @@ class Session:
         timeout: Any = ...,
         idempotent: bool | None = None,
         stream: bool = False,
+        authenticate: bool = True,
     ) -> _Call:
         """Validate and encode a request once, before anything is sent."""
         method = method.upper()
@@ -231,7 +274,10 @@ class Session:
             timeout=self.timeout if timeout is ... else _check_timeout(timeout),
             idempotent=(method in _IDEMPOTENT_METHODS) if idempotent is None else idempotent,
             stream=stream,
+            authenticate=authenticate,
         )
+        if not authenticate:
+            call.headers.pop("Authorization", None)
         if method in _NO_BODY_METHODS:
             return call
         body = build_payload(data, permissions, payload)
@@ -245,7 +291,13 @@ class Session:
         return call
 
     def send(self, call: _Call) -> Response:
-        """Send ``call`` under the retry policy; the one retry loop of the library."""
+        """Send ``call`` under the retry policy; the one retry loop of the library.
+
+        Retried (up to the policy's limits): connection failures and timeouts,
+        unless the request may have reached the server and is not idempotent;
+        and the policy's statuses, except 502/504 for a non-idempotent request
+        (a gateway may have passed it on). Each retry is logged at INFO.
+        """
         policy = self.retry
         started = time.monotonic()
         retries = 0
@@ -261,29 +313,32 @@ class Session:
                     data=call.body if call.form is None else call.form,
                     files=call.files,
                     headers=call.headers,
-                    auth=self.auth,
+                    auth=self.auth if call.authenticate else None,
                     timeout=call.timeout,
                     stream=call.stream,
                     allow_redirects=True,
+                    # Per request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
+                    verify=self.verify,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reached = _may_have_reached_server(exc)
-                retryable = policy.retry_connection_errors and (call.idempotent or not reached)
+                reason = _transport_reason(exc)
                 wait = policy.wait(retries)
-                if retryable and policy.allows(retries, started, wait):
+                if isinstance(exc, requests.exceptions.SSLError):
+                    stop: str | None = "a TLS failure is not retried"
+                elif not policy.retry_connection_errors:
+                    stop = "connection errors are not retried (retry_connection_errors=False)"
+                elif reached and not call.idempotent:
+                    stop = f"a {call.method} that may have been applied is not sent twice"
+                else:
+                    stop = policy.stop_reason(retries, started, wait)
+                if stop is None:
                     replayed = replayed or reached
                     retries += 1
-                    logger.info(
-                        "Attempt %d of %s %s failed (%s); retrying in %.2fs",
-                        retries,
-                        call.method,
-                        call.url,
-                        _transport_reason(exc),
-                        wait,
-                    )
+                    self._log_retry(call, retries, reason, wait)
                     time.sleep(wait)
                     continue
-                raise _transport_error(call, exc, retries, reached) from None
+                raise _transport_error(call, exc, retries, reached, stop) from None
 
             status = raw.status_code
             if logger.isEnabledFor(logging.DEBUG):
@@ -297,26 +352,51 @@ class Session:
                     replayed=replayed,
                     raw=raw,
                 )
+            stop = None
             if status in policy.statuses:
                 wait = policy.wait(retries, raw.headers.get("Retry-After"))
-                if policy.allows(retries, started, wait):
+                ambiguous = status in _AMBIGUOUS_STATUSES
+                if ambiguous and not call.idempotent:
+                    stop = f"a {call.method} answered {status} may have been applied"
+                else:
+                    stop = policy.stop_reason(retries, started, wait)
+                if stop is None:
+                    replayed = replayed or ambiguous
                     retries += 1
-                    logger.info(
-                        "Attempt %d of %s %s answered %s; retrying in %.2fs",
-                        retries,
-                        call.method,
-                        call.url,
-                        status,
-                        wait,
-                    )
+                    self._log_retry(call, retries, status, wait)
                     raw.close()
                     time.sleep(wait)
                     continue
+            error = http_error(raw, retries, stop if policy.total else None)
             if replayed:
                 resolved = self._resolve_replay(call, raw)
                 if resolved is not None:
                     return resolved
-            raise http_error(raw, retries)
+                if call.method not in _NO_BODY_METHODS:
+                    error.message = (
+                        f"{error.message}. An earlier attempt's reply was lost: "
+                        "it may have been applied."
+                    )
+                    error.args = (error.message,)
+            raise error
+
+    def _log_retry(self, call: _Call, retries: int, outcome: Any, wait: float) -> None:
+        """One INFO line per retry; the values are also on the record (``kinto_*``)."""
+        logger.info(
+            "Attempt %d of %s %s: %s; retrying in %.2fs",
+            retries,
+            call.method,
+            call.url,
+            outcome,
+            wait,
+            extra={
+                "kinto_attempt": retries,
+                "kinto_method": call.method,
+                "kinto_url": call.url,
+                "kinto_outcome": outcome,
+                "kinto_wait": wait,
+            },
+        )
 
     # -- exactly once -------------------------------------------------------
 
@@ -340,7 +420,10 @@ class Session:
             )
         if status != 412 or call.method not in ("PUT", "PATCH") or call.body is None:
             return None
-        sent = json.loads(call.body).get("data")
+        sent_body = json.loads(call.body)
+        if not isinstance(sent_body, dict):
+            return None  # a JSON Patch (a list of operations): cannot tell, keep the 412
+        sent = sent_body.get("data")
         current = self.send(
             _Call(
                 method="GET", url=call.url, headers=self._read_headers(call), timeout=call.timeout
@@ -373,6 +456,12 @@ class Session:
                 remaining,
             )
         if self.on_backoff == "wait":
+            logger.info(
+                "Waiting %.2fs before the next request to %s (server's Backoff)",
+                remaining,
+                self.server_url,
+                extra={"kinto_wait": remaining},
+            )
             time.sleep(remaining)
 
     def _read_signals(self, raw: requests.Response) -> None:
@@ -420,7 +509,8 @@ def create_session(
     Giving ``session`` together with ``server_url`` or ``auth``, or giving
     none of the three, raises ``AttributeError`` as in kinto-client 4.0.
     Extra keyword arguments (``timeout``, ``headers``, ``verify``,
-    ``on_backoff``) go to :class:`Session`.
+    ``on_backoff``) go to :class:`Session`; with ``session`` they (and a
+    ``retry``/``retry_after``) raise ``TypeError`` instead of being ignored.
     """
     if session is not None and (server_url is not None or auth is not None):
         raise AttributeError(
@@ -432,6 +522,17 @@ def create_session(
             "e.g. Client(server_url='http://localhost:8888/v1')."
         )
     if session is not None:
+        ignored = sorted(kwargs)
+        if retry not in (0, None):
+            ignored.insert(0, "retry")
+        if retry_after is not None:
+            ignored.insert(0, "retry_after")
+        if ignored:
+            raise TypeError(
+                f"{', '.join(ignored)} cannot be combined with session=: the session "
+                "already has its own settings. Configure them on the Session, or give "
+                "server_url= to make a new session."
+            )
         return session
     if server_url is None:
         raise AttributeError(
@@ -531,6 +632,22 @@ def _check_timeout(timeout: Any) -> Any:
     return timeout
 
 
+def _check_verify(verify: Any) -> None:
+    if isinstance(verify, bool):
+        return
+    if not isinstance(verify, (str, os.PathLike)):
+        raise TypeError(
+            "verify must be True, False, or the path of a CA bundle file or directory; "
+            f"got a {type(verify).__name__}."
+        )
+    if not os.path.exists(verify):
+        raise ValueError(
+            f"verify={os.fspath(verify)!r}: no such CA bundle file or directory. Give the "
+            "path of the PEM file (or directory) of the CAs that signed the server's "
+            "certificate, or True for the system's CAs."
+        )
+
+
 def _file_positions(files: Any) -> list[tuple[Any, int]]:
     items = files.values() if isinstance(files, Mapping) else [f for _, f in files]
     positions = []
@@ -542,8 +659,9 @@ def _file_positions(files: Any) -> list[tuple[Any, int]]:
 
 
 def _may_have_reached_server(exc: Exception) -> bool:
-    """False only when the request certainly never left (refused, DNS, connect timeout)."""
-    if isinstance(exc, requests.ConnectTimeout):
+    """False only when the request certainly never left (refused, DNS, connect
+    timeout, TLS handshake failure)."""
+    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
         return False
     if isinstance(exc, requests.ConnectionError):
         text = repr(exc.args[0] if exc.args else exc)
@@ -560,6 +678,13 @@ def _transport_reason(exc: Exception) -> str:
     if isinstance(exc, requests.Timeout):
         return "read timed out"
     text = repr(exc.args[0] if exc.args else exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in text:
+            return (
+                "TLS certificate verification failed (give verify= the path of the CA "
+                "bundle that signed the server's certificate)"
+            )
+        return "TLS handshake failed"
     if "refused" in text:
         return "connection refused"
     if "NameResolutionError" in text or "Failed to resolve" in text:
@@ -569,7 +694,9 @@ def _transport_reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _transport_error(call: _Call, exc: Exception, retries: int, reached: bool) -> KintoException:
+def _transport_error(
+    call: _Call, exc: Exception, retries: int, reached: bool, stop: str | None = None
+) -> KintoException:
     reason = _transport_reason(exc)
     attempts = f" after {retries + 1} attempts" if retries else ""
     unknown = (
@@ -577,7 +704,12 @@ def _transport_error(call: _Call, exc: Exception, retries: int, reached: bool) -
         if reached and call.method not in _NO_BODY_METHODS
         else ""
     )
-    message = f"{call.method} {call.url} failed{attempts}: {reason}.{unknown}"
+    not_retried = (
+        f" Not retried: {stop}."
+        if stop and (retries or not stop.startswith("retries are disabled"))
+        else ""
+    )
+    message = f"{call.method} {call.url} failed{attempts}: {reason}.{unknown}{not_retried}"
     cls = KintoTimeout if isinstance(exc, requests.Timeout) else KintoConnectionError
     error = cls(message, exception=exc)
     error.request = getattr(exc, "request", None)
@@ -597,8 +729,11 @@ def _decode_success(raw: requests.Response, call: _Call) -> Any:
         ) from None
 
 
-def http_error(raw: requests.Response, retries: int = 0) -> KintoHTTPError:
-    """The exception for an error response: ``"<status> - <json body>"``."""
+def http_error(raw: requests.Response, retries: int = 0, stop: str | None = None) -> KintoHTTPError:
+    """The exception for an error response: ``"<status> - <json body>"``.
+
+    ``retries`` and ``stop`` (why retrying stopped) are added in parentheses.
+    """
     try:
         body: Any = json.loads(raw.content) if raw.content else None
         text = describe_body(body) if body is not None else raw.reason or "no body"
@@ -610,8 +745,11 @@ def http_error(raw: requests.Response, retries: int = 0) -> KintoHTTPError:
             f" instead of JSON: {snippet!r})"
         )
     message = f"{raw.status_code} - {text}"
-    if retries:
-        message += f" (after {retries + 1} attempts)"
+    notes = [f"after {retries + 1} attempts"] if retries else []
+    if stop:
+        notes.append(f"not retried: {stop}" if not retries else f"stopped: {stop}")
+    if notes:
+        message += f" ({'; '.join(notes)})"
     error = KintoHTTPError(message)
     error.request = raw.request
     error.response = raw

@@ -117,6 +117,8 @@ def find_unencodable(value: Any, path: str = "") -> str | None:
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 return f"{path}.{key!r}".lstrip(".") or repr(key)
+            if isinstance(key, str) and find_unencodable(key) is not None:
+                return f"{path}.{key!r}".lstrip(".")
             found = find_unencodable(item, f"{path}.{key}")
             if found:
                 return found
@@ -128,39 +130,141 @@ def find_unencodable(value: Any, path: str = "") -> str | None:
                 return found
         return None
     try:
-        _encoder.encode(value)
+        _encoder.encode(value).encode("utf-8")
     except (TypeError, ValueError):
         return path.lstrip(".") or "<top level>"
     return None
 
 
-def encode_params(params: dict[str, Any]) -> dict[str, str]:
-    """Encode list filters and options as Kinto expects them in a query string.
+#: Query parameters that are options, not filters: their values are sent as
+#: given (lists comma-separated), never JSON-quoted.
+_OPTION_PARAMS = frozenset({"_sort", "_fields", "_limit", "_token", "_since", "_before", "_to"})
 
-    Lists, tuples and sets become comma-separated values (``_fields``,
-    ``in_``, ``exclude_``...), booleans ``true``/``false``, dates and
-    datetimes ISO 8601. ``None`` values are dropped. Anything else that is
-    not a string or a number raises :class:`TypeError` naming the parameter.
+
+def encode_params(params: dict[str, Any]) -> dict[str, str]:
+    """Encode filters and options as Kinto reads them from a query string.
+
+    - ``None`` values are dropped (an optional argument left unset).
+    - Options (``_sort``, ``_fields``, ``_since``...): a list becomes ``a,b``.
+    - ``in_``/``exclude_`` filters: a list becomes comma-separated values; a
+      single value is sent alone (no trailing comma).
+    - ``contains_``/``contains_any_`` filters: the value is sent as JSON
+      (``["a","b"]``), which is how Kinto reads them, so values may hold commas.
+    - Other filters (``field=``, ``has_``, ``like_``, ``min_``/``max_``,
+      ``lt_``/``gt_``, ``not_``, dotted sub-fields such as ``author.name``):
+      one value. Booleans are ``true``/``false``, dates ISO 8601. A string
+      that Kinto would read as another JSON type (``"123"``, ``"true"``,
+      ``"null"``) is sent JSON-quoted so that it still matches a string.
+
+    A value that cannot be encoded (a dict, a nested list, NaN, a string with
+    a comma inside an ``in_`` list...) raises :class:`TypeError` or
+    :class:`ValueError` naming the parameter, before anything is sent.
     """
     encoded: dict[str, str] = {}
     for name, value in params.items():
         if value is None:
             continue
-        encoded[name] = _param_value(name, value)
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Query parameter names must be non-empty strings; got {name!r}.")
+        if name in _OPTION_PARAMS or name.startswith("_"):
+            encoded[name] = _option_value(name, value)
+        elif name.startswith(("contains_any_", "contains_")):
+            encoded[name] = _json_value(name, value)
+        elif name.startswith(("in_", "exclude_")):
+            encoded[name] = _list_value(name, value)
+        else:
+            encoded[name] = _filter_value(name, value)
     return encoded
 
 
-def _param_value(name: str, value: Any) -> str:
+def _option_value(name: str, value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_option_value(name, item) for item in _scalars(name, value))
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int)):
         return str(value)
+    raise TypeError(
+        f"Cannot encode the query parameter {name}={value!r}: use a string, an integer, "
+        "or a list of those."
+    )
+
+
+def _list_value(name: str, value: Any) -> str:
+    items = _scalars(name, value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    if not items:
+        raise ValueError(f"The query parameter {name} needs at least one value; got {value!r}.")
+    texts = [_filter_value(name, item) for item in items]
+    for text in texts:
+        if "," in text:
+            raise ValueError(
+                f"Cannot encode {name}={value!r}: Kinto splits {name} values on commas, so "
+                f"a value cannot contain one ({text!r})."
+            )
+    return ",".join(texts)
+
+
+def _json_value(name: str, value: Any) -> str:
+    if isinstance(value, (set, frozenset)):
+        value = sorted(value, key=str)
+    if isinstance(value, (list, tuple)):
+        value = [_json_scalar(name, item) for item in value]
+    else:
+        value = _json_scalar(name, value)
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _json_scalar(name: str, value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        _check_finite(name, value)
+        return value
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return ",".join(_param_value(name, item) for item in items)
-    raise TypeError(
-        f"Cannot encode the query parameter {name}={value!r}: use a string, a number, "
-        "a boolean, a date, or a list of those."
+    raise _unencodable(name, value)
+
+
+def _filter_value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        _check_finite(name, value)
+        return repr(value)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+        # Kinto parses filter values as JSON: keep this one a string.
+        return json.dumps(value, ensure_ascii=False)
+    raise _unencodable(name, value)
+
+
+def _scalars(name: str, values: Any) -> list[Any]:
+    items = sorted(values, key=str) if isinstance(values, (set, frozenset)) else list(values)
+    for item in items:
+        if isinstance(item, (list, tuple, set, frozenset, dict)):
+            raise TypeError(
+                f"Cannot encode the query parameter {name}={values!r}: it holds a nested "
+                f"{type(item).__name__}; give a flat list of values."
+            )
+    return items
+
+
+def _check_finite(name: str, value: float) -> None:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(
+            f"Cannot encode the query parameter {name}={value!r}: not a finite number."
+        )
+
+
+def _unencodable(name: str, value: Any) -> TypeError:
+    return TypeError(
+        f"Cannot encode the query parameter {name}={value!r} ({type(value).__name__}): use a "
+        "string, a number, a boolean, a date, or a list of those."
     )

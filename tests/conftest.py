@@ -29,12 +29,26 @@ OTHER_AUTH = ("leplatrem", "s3cr3t")
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    """The root URL (with /v1) of a running Kinto server."""
+    """The root URL (with /v1) of a running Kinto server.
+
+    ``KINTO_TEST_BACKEND=postgresql`` (``make tests-postgresql``) starts it on
+    a throw-away PostgreSQL server (``tests/pg_server.py``); the default is
+    ``memory``.
+    """
     given = os.environ.get("KINTO_SERVER_URL")
     if given:
         requests.get(given.rstrip("/") + "/__heartbeat__", timeout=10).raise_for_status()
         yield given.rstrip("/")
         return
+    backend = os.environ.get("KINTO_TEST_BACKEND", "memory")
+    if backend == "postgresql":
+        from pg_server import kinto_on_postgresql
+
+        with kinto_on_postgresql() as url:
+            yield url
+        return
+    if backend != "memory":
+        raise pytest.UsageError(f"KINTO_TEST_BACKEND must be memory or postgresql, not {backend!r}")
     server = KintoServer().start()
     try:
         yield server.url
@@ -83,3 +97,12 @@ def collection(client: Client, bucket: str) -> str:
     response = requests.put(url, auth=AUTH, timeout=10)
     assert response.status_code == 201, response.text
     return name
+
+
+# The second server (accounts, attachments), started only by the tests that use it.
+from conftest_plugins import (  # noqa: E402, F401
+    plugins_client,
+    plugins_flush,
+    plugins_server,
+    plugins_server_url,
+)

@@ -1,0 +1,143 @@
+"""Batch results: one body per operation, in order, across chunks; reads; server ids."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from kinto_client import Client, KintoBatchException, KintoException
+
+CHUNK = 25  # kinto.batch_max_requests of the test server
+
+
+@pytest.fixture
+def scoped(client: Client, bucket: str, collection: str) -> Client:
+    return client.clone(bucket=bucket, collection=collection)
+
+
+def test_results_one_body_per_operation_in_order_across_chunks(scoped, raw):
+    n = CHUNK * 2 + 7
+    with scoped.batch() as batch:
+        for i in range(n):
+            batch.create_record({"id": f"r{i:03d}", "n": i})
+    results = batch.results()
+    assert len(results) == n
+    assert [r["data"]["n"] for r in results] == list(range(n))
+    assert len(scoped.get_records()) == n
+
+
+def test_results_mix_writes_and_reads(scoped):
+    scoped.create_record({"id": "before", "v": 1})
+    with scoped.batch() as batch:
+        batch.get_record("before")
+        batch.update_record({"id": "before", "v": 2})
+        batch.get_record("before")
+        batch.get_records()
+        batch.get_collection()
+        batch.get_bucket()
+        batch.get_collections()
+        batch.get_groups()
+        batch.get_buckets()
+    results = batch.results()
+    assert results[0]["data"]["v"] == 1
+    assert results[1]["data"]["v"] == 2
+    assert results[2]["data"]["v"] == 2  # reads see the writes queued before them
+    assert [r["id"] for r in results[3]["data"]] == ["before"]
+    assert results[4]["data"]["id"] == scoped.collection_name
+    assert results[5]["data"]["id"] == scoped.bucket_name
+    assert [c["id"] for c in results[6]["data"]] == [scoped.collection_name]
+    assert results[7]["data"] == []
+    assert scoped.bucket_name in [b["id"] for b in results[8]["data"]]
+
+
+def test_reads_in_a_batch_return_none_until_sent(scoped):
+    scoped.create_record({"id": "r"})
+    with scoped.batch() as batch:
+        assert batch.get_record("r") is None
+        assert batch.get_records() is None
+    assert batch.results()[0]["data"]["id"] == "r"
+
+
+def test_list_read_in_a_batch_takes_filters_and_gives_the_first_page(scoped):
+    with scoped.batch() as batch:
+        for i in range(15):
+            batch.create_record({"id": f"r{i:02d}", "n": i})
+    with scoped.batch() as batch:
+        batch.get_records(min_n=12, _sort="-n")
+        batch.get_records()
+    filtered, everything = batch.results()
+    assert [r["n"] for r in filtered["data"]] == [14, 13, 12]
+    assert len(everything["data"]) == 10  # one page: a batch cannot follow Next-Page
+
+
+def test_failed_read_in_a_batch_with_ignore_4xx(scoped):
+    with scoped.batch(ignore_4xx=True) as batch:
+        batch.get_record("missing")
+        batch.create_record({"id": "ok"})
+    missing, created = batch.results()
+    assert missing["code"] == 404
+    assert created["data"]["id"] == "ok"
+    assert [f["status"] for f in batch.failures()] == [404]
+
+
+def test_results_are_only_on_batch_clients(scoped):
+    with pytest.raises(KintoException, match="batch client"):
+        scoped.results()
+
+
+def test_nested_batch_shares_the_queue(scoped):
+    with scoped.batch() as outer:
+        outer.create_record({"id": "a"})
+        with outer.batch() as inner:
+            inner.create_record({"id": "b"})
+        assert scoped.get_records() == []  # nothing sent yet
+    assert [r["data"]["id"] for r in outer.results()] == ["a", "b"]
+
+
+def test_update_records_returns_one_body_each(scoped):
+    scoped.create_record({"id": "a", "v": 0})
+    results = scoped.update_records([{"id": "a", "v": 1}, {"id": "b", "v": 2}])
+    assert [r["data"]["v"] for r in results] == [1, 2]
+    assert sorted(r["v"] for r in scoped.get_records()) == [1, 2]
+
+
+# -- server-generated ids --------------------------------------------------------------------
+
+
+def test_create_record_default_id_is_a_client_side_uuid(scoped):
+    created = scoped.create_record({"title": "x"})
+    record_id = created["data"]["id"]
+    assert str(uuid.UUID(record_id)) == record_id
+    assert scoped.get_record(record_id)["data"]["title"] == "x"
+
+
+def test_create_record_server_id(scoped):
+    created = scoped.create_record({"title": "x"}, server_id=True)
+    record_id = created["data"]["id"]
+    assert scoped.get_record(record_id)["data"]["title"] == "x"
+    assert created["permissions"]["write"]
+
+
+def test_create_record_server_id_in_a_batch(scoped):
+    with scoped.batch() as batch:
+        for i in range(3):
+            batch.create_record({"n": i}, server_id=True)
+    server_ids = [r["data"]["id"] for r in batch.results()]
+    assert len(set(server_ids)) == 3
+    assert sorted(r["id"] for r in scoped.get_records()) == sorted(server_ids)
+
+
+def test_create_record_server_id_is_ignored_when_an_id_is_given(scoped):
+    created = scoped.create_record({"id": "mine"}, server_id=True)
+    assert created["data"]["id"] == "mine"
+
+
+def test_batch_error_names_each_failed_operation(scoped):
+    scoped.create_record({"id": "exists"})
+    with pytest.raises(KintoBatchException) as error:
+        with scoped.batch() as batch:
+            batch.create_record({"id": "new"})
+            batch.create_record({"id": "exists"})
+    assert [f["status"] for f in error.value.failures] == [412]
+    assert [c["status"] for c in error.value.committed] == [201]

@@ -1,0 +1,198 @@
+"""kinto_client.utils: slugify, urljoin, quote, chunks, encode_params, json_dumps (no server)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+
+import pytest
+
+from kinto_client import utils
+
+# -- slugify ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "ABC", "a-b_c", "0", "1234", "a1", "Z", "89881454-e4e9-4ef0-99a9-404d95900352"]
+)
+def test_slugify_keeps_valid_ids(value):
+    assert utils.slugify(value) == value
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, "0"), (1234, "1234"), (-1, "-1")])
+def test_slugify_integers(value, expected):
+    assert utils.slugify(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Hello World", "hello-world"),
+        ("  many   spaces  ", "many-spaces"),
+        ("Hôtel de Ville", "hotel-de-ville"),
+        ("Ça va?", "ca-va"),
+        ("Ελληνικά", "ellenika"),
+        ("北京", "bei-jing"),
+        ("ñandú", "nandu"),
+        ("_leading", "_leading"),
+        ("a - b", "a-b"),
+        ("what/is this?", "whatis-this"),
+        ("../etc/passwd", "etcpasswd"),
+    ],
+)
+def test_slugify_transliterates_lowercases_and_hyphenates(value, expected):
+    slug = utils.slugify(value)
+    assert slug == expected
+    assert slug.isascii()
+
+
+def test_slugify_output_is_a_valid_id_when_not_empty():
+    for value in ["Hôtel", "x y z", "Ünïcödé", "a.b", "c'est l'été"]:
+        assert utils.VALID_SLUG_REGEXP.match(utils.slugify(value)), value
+
+
+def test_slugify_refuses_booleans():
+    with pytest.raises(TypeError, match="boolean"):
+        utils.slugify(True)
+
+
+# -- urljoin ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("server_url", "path", "expected"),
+    [
+        ("http://h:8888/v1", "/buckets", "http://h:8888/v1/buckets"),
+        ("http://h:8888/v1/", "/buckets", "http://h:8888/v1/buckets"),
+        ("http://h:8888/v1", "buckets", "http://h:8888/v1/buckets"),
+        ("http://h:8888/v1/", "buckets/b", "http://h:8888/v1/buckets/b"),
+        ("http://h:8888/v1", "/", "http://h:8888/v1/"),
+        ("http://h:8888", "/v1/buckets", "http://h:8888/v1/buckets"),
+        ("http://h/v1", "http://other/v1/buckets?_token=x", "http://other/v1/buckets?_token=x"),
+        ("http://h/v1", "https://other/x", "https://other/x"),
+    ],
+)
+def test_urljoin(server_url, path, expected):
+    assert utils.urljoin(server_url, path) == expected
+
+
+# -- quote -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(1234, '"1234"'), ("1234", '"1234"'), ('"1234"', '"1234"'), (0, '"0"'), ("*", '"*"')],
+)
+def test_quote_wraps_once(text, expected):
+    assert utils.quote(text) == expected
+    assert utils.quote(utils.quote(text)) == expected
+
+
+# -- chunks -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("items", "n", "expected"),
+    [
+        ([1, 2, 3, 4, 5], 2, [[1, 2], [3, 4], [5]]),
+        ([1, 2, 3, 4], 2, [[1, 2], [3, 4]]),
+        ([1, 2, 3], 5, [[1, 2, 3]]),
+        ([1, 2, 3], 1, [[1], [2], [3]]),
+        ([1, 2, 3], 0, [[1, 2, 3]]),
+        ([1, 2, 3], -1, [[1, 2, 3]]),
+        ([], 3, []),
+        ([], 0, []),
+    ],
+)
+def test_chunks(items, n, expected):
+    assert [list(c) for c in utils.chunks(items, n)] == expected
+
+
+def test_chunks_of_batch_max_requests():
+    sizes = [len(c) for c in utils.chunks(list(range(60)), 25)]
+    assert sizes == [25, 25, 10]
+
+
+# -- encode_params --------------------------------------------------------------------------
+
+
+def test_encode_params():
+    encoded = utils.encode_params(
+        {
+            "_sort": "-last_modified",
+            "_limit": 10,
+            "in_id": ["a", "b", 3],
+            "_fields": ("title", "done"),
+            "has_done": True,
+            "exclude_x": {"z", "y"},
+            "gt_ts": 1.5,
+            "since": datetime.date(2024, 1, 2),
+            "skipped": None,
+        }
+    )
+    assert encoded == {
+        "_sort": "-last_modified",
+        "_limit": "10",
+        "in_id": "a,b,3",
+        "_fields": "title,done",
+        "has_done": "true",
+        "exclude_x": "y,z",
+        "gt_ts": "1.5",
+        "since": "2024-01-02",
+    }
+    assert utils.encode_params({"done": False}) == {"done": "false"}
+    assert utils.encode_params({}) == {}
+
+
+def test_encode_params_names_the_bad_parameter():
+    with pytest.raises(TypeError, match="weird"):
+        utils.encode_params({"ok": 1, "weird": object()})
+
+
+# -- json_dumps ---------------------------------------------------------------------------------
+
+
+def test_json_dumps_compact_utf8():
+    assert utils.json_dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'.encode()
+
+
+def test_json_dumps_dates_and_friends():
+    value = {
+        "when": datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc),
+        "day": datetime.date(2024, 5, 6),
+        "uid": uuid.UUID(int=1),
+        "price": decimal.Decimal("1.50"),
+        "count": decimal.Decimal("3"),
+        "tags": ("a",),
+    }
+    decoded = json.loads(utils.json_dumps(value))
+    assert decoded == {
+        "when": "2024-05-06T07:08:09+00:00",
+        "day": "2024-05-06",
+        "uid": "00000000-0000-0000-0000-000000000001",
+        "price": 1.5,
+        "count": 3,
+        "tags": ["a"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        ({"data": {"title": "x", "blob": object()}}, "data.blob"),
+        ({"data": {"items": [1, 2, b"bytes"]}}, "data.items[2]"),
+        ({"data": {"n": float("nan")}}, "data.n"),
+        ({"data": {"ok": 1}, "permissions": {"read": [object()]}}, "permissions.read[0]"),
+    ],
+)
+def test_json_dumps_names_the_bad_field(payload, where):
+    with pytest.raises(TypeError) as excinfo:
+        utils.json_dumps(payload)
+    assert f"at {where}" in str(excinfo.value)
+
+
+def test_new_id_is_a_fresh_uuid4():
+    a, b = utils.new_id(), utils.new_id()
+    assert a != b and uuid.UUID(a).version == 4
