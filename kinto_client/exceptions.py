@@ -62,10 +62,6 @@ class KintoTimeout(KintoException, requests.exceptions.Timeout):
     """The server did not answer within the client's timeout."""
 
 
-class KintoRetryBudgetExceeded(KintoException):
-    """Retrying stopped because the policy's total time budget ran out."""
-
-
 class BackoffException(KintoException):
     """The server asked clients to back off and the session is set to raise."""
 

@@ -196,16 +196,15 @@ def kinto_http_iter_records(cfg: dict[str, Any], _: Any) -> int:
 
 
 def page_worth(cfg: dict[str, Any]) -> int:
-    """Bytes one page holds in memory: its response plus its decoded records."""
+    """Peak bytes of reading one page: its response, its text and its decoded records."""
     http = _floor_session()
     tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
     response = http.get(records_url(cfg))
     data = response.json()["data"]
-    held = tracemalloc.get_traced_memory()[0] - before
+    peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     del data, response
-    return held
+    return peak
 
 
 def run(impl: str, kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
