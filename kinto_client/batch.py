@@ -250,7 +250,7 @@ class BatchSession:
             logger.info(
                 "Retrying %d batch operation(s) answered %s (attempt %d), in %.2fs",
                 len(retry_later),
-                sorted({op.status for op in retry_later}),
+                sorted({op.status for op in retry_later if op.status is not None}),
                 retries + 1,
                 wait,
             )

@@ -30,12 +30,12 @@ def slugify(value: Any) -> str:
     """
     if isinstance(value, bool):
         raise TypeError(f"An id cannot be a boolean (got {value!r}).")
-    value = str(value)
-    if VALID_SLUG_REGEXP.match(value):
-        return value
-    value = unidecode(value)
-    value = _NOT_SLUG_CHARS.sub("", value).strip().lower()
-    return _SPACES_AND_HYPHENS.sub("-", value)
+    text = str(value)
+    if VALID_SLUG_REGEXP.match(text):
+        return text
+    text = unidecode(text)
+    text = _NOT_SLUG_CHARS.sub("", text).strip().lower()
+    return _SPACES_AND_HYPHENS.sub("-", text)
 
 
 def quote_segment(value: str, safe: str = "") -> str:
@@ -55,10 +55,10 @@ def urljoin(server_url: str, path: str) -> str:
 
 def quote(text: Any) -> str:
     """Wrap ``text`` in double quotes, once (``1234`` gives ``'"1234"'``)."""
-    text = str(text)
-    if not text.startswith('"'):
-        text = f'"{text}"'
-    return text
+    quoted = str(text)
+    if not quoted.startswith('"'):
+        quoted = f'"{quoted}"'
+    return quoted
 
 
 def chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:

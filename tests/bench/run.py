@@ -484,6 +484,11 @@ Against the targets (kinto_client, ratios to the floor):
 
 {verdicts}
 
+Wall time is mostly the server's: on this shared machine the server's CPU
+time for the very same requests varies by several percent from run to run
+(see the server CPU column), which moves a wall ratio by more than the
+client's own cost does. The client CPU ratios are the client's.
+
 For comparison, the figures measured on this kind of machine before this
 client existed (Kinto 26.5, medians of 3):
 
