@@ -191,8 +191,14 @@ class Client:
 
     def clone(self, **kwargs: Any) -> Client:
         """A new client sharing this one's session, bucket and collection
-        unless overridden (``server_url``/``auth`` make a new session)."""
-        if "server_url" in kwargs or "auth" in kwargs:
+        unless overridden.
+
+        Giving ``server_url``, ``auth``, ``retry``, ``retry_after`` or a
+        session option (``timeout``, ``headers``, ``verify``, ``on_backoff``)
+        makes a new session that copies everything else from this one.
+        """
+        new_session = {"server_url", "auth", "retry", "retry_after", *_SESSION_OPTIONS}
+        if "session" not in kwargs and new_session & set(kwargs):
             http = self._http_session
             kwargs.setdefault("server_url", http.server_url)
             kwargs.setdefault("auth", http.auth)

@@ -31,7 +31,7 @@ def slugify(value: Any) -> str:
     if isinstance(value, bool):
         raise TypeError(f"An id cannot be a boolean (got {value!r}).")
     text = str(value)
-    if VALID_SLUG_REGEXP.match(text):
+    if VALID_SLUG_REGEXP.fullmatch(text):
         return text
     text = unidecode(text)
     text = _NOT_SLUG_CHARS.sub("", text).strip().lower()
