@@ -385,10 +385,23 @@ def test_timeout_is_retried(proxy, make_client):
 def test_session_options_with_a_shared_session_are_refused(proxy):
     client = Client(server_url=proxy.url, auth=AUTH)
     with pytest.raises(TypeError, match="timeout cannot be combined with session="):
-        client.clone(timeout=0.2)
+        Client(session=client.session, timeout=0.2)
     with pytest.raises(TypeError, match="retry cannot be combined with session="):
         Client(session=client.session, retry=3)
     assert client.clone(server_url=proxy.url, timeout=0.2).session.timeout == 0.2
+
+
+def test_clone_with_session_options_makes_a_new_session(proxy):
+    client = Client(server_url=proxy.url, auth=AUTH, collection="c")
+    faster = client.clone(timeout=0.2, retry=2)
+    assert faster.session is not client.session
+    assert faster.session.timeout == 0.2
+    assert faster.session.retry.total == 2
+    assert faster.session.auth == client.session.auth
+    assert faster.collection_name == "c"
+    assert client.session.timeout != 0.2
+    assert client.session.retry.total == 0
+    assert client.clone(collection="d").session is client.session
 
 
 def test_every_call_has_a_default_timeout(proxy):
