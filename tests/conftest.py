@@ -11,17 +11,19 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fault_proxy import FaultProxy, running
 from kinto_server import KintoServer
 
-from kinto_client import Client
+from kinto_client import Client, Retry
 
 AUTH = ("alexis", "p4ssw0rd")
 OTHER_AUTH = ("leplatrem", "s3cr3t")
@@ -97,6 +99,59 @@ def collection(client: Client, bucket: str) -> str:
     response = requests.put(url, auth=AUTH, timeout=10)
     assert response.status_code == 201, response.text
     return name
+
+
+# -- fault injection: a real proxy on 127.0.0.1 in front of the test server --
+
+
+@pytest.fixture
+def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the (flushed) test server."""
+    with running(server_url) as p:
+        yield p
+
+
+@pytest.fixture
+def fast_retry() -> Retry:
+    """The retry policy of ``make_client``'s clients; a module may override it."""
+    return Retry(total=3, backoff_factor=0.01)
+
+
+@pytest.fixture
+def make_client(
+    proxy: FaultProxy, bucket: str, collection: str, fast_retry: Retry
+) -> Iterator[Callable[..., Client]]:
+    """Build clients that talk through ``proxy`` to ``bucket``/``collection``."""
+    made: list[Client] = []
+
+    def make(**kwargs: Any) -> Client:
+        kwargs.setdefault("retry", fast_retry)
+        c = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.session.close()
+
+
+@pytest.fixture
+def stored(
+    raw: requests.Session, server_url: str, bucket: str, collection: str
+) -> Callable[[], list[dict[str, Any]]]:
+    """The records of the collection, read from the server directly (not the proxy)."""
+
+    def read() -> list[dict[str, Any]]:
+        url: str | None = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
+        found: list[dict[str, Any]] = []
+        while url:  # the test server pages by 10
+            response = raw.get(url, timeout=10)
+            response.raise_for_status()
+            found.extend(response.json()["data"])
+            url = response.headers.get("Next-Page")
+        return found
+
+    return read
 
 
 # The second server (accounts, attachments), started only by the tests that use it.

@@ -13,13 +13,12 @@ import inspect
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 from conftest import AUTH
-from fault_proxy import HTML_502, FaultProxy, running
+from fault_proxy import HTML_502, FaultProxy
 
 import kinto_client
 from kinto_client import (
@@ -96,12 +95,6 @@ def b(client: Client, raw: requests.Session) -> str:
     assert raw.put(url).status_code == 201
     assert raw.put(url + "/collections/c").status_code == 201
     return url
-
-
-@pytest.fixture
-def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
-    with running(server_url) as p:
-        yield p
 
 
 @pytest.fixture

@@ -7,57 +7,28 @@ four chunks (25, 25, 25, 5).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import requests
-from conftest import AUTH
-from fault_proxy import HTML_502, FaultProxy, running
+from fault_proxy import HTML_502, FaultProxy
 
-from kinto_client import Client, KintoBatchException, KintoException, Retry
+from kinto_client import KintoBatchException, KintoException, Retry
 
 FAST = Retry(total=2, backoff_factor=0.01)
 
 
 @pytest.fixture
-def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
-    with running(server_url) as p:
-        yield p
-
-
-@pytest.fixture
-def make_client(proxy: FaultProxy, bucket: str, collection: str) -> Iterator[Callable[..., Client]]:
-    made: list[Client] = []
-
-    def make(**kwargs: Any) -> Client:
-        kwargs.setdefault("retry", FAST)
-        c = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection, **kwargs)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.session.close()
+def fast_retry() -> Retry:
+    return FAST
 
 
 @pytest.fixture
 def stored(
-    raw: requests.Session, server_url: str, bucket: str, collection: str
+    stored: Callable[[], list[dict[str, Any]]],
 ) -> Callable[[], dict[str, dict[str, Any]]]:
     """The records of the collection by id, read from the server directly."""
-
-    def read() -> dict[str, dict[str, Any]]:
-        url: str | None = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
-        found: dict[str, dict[str, Any]] = {}
-        while url:  # the test server pages by 10
-            response = raw.get(url, timeout=10)
-            response.raise_for_status()
-            found.update({r["id"]: r for r in response.json()["data"]})
-            url = response.headers.get("Next-Page")
-        return found
-
-    return read
+    return lambda: {r["id"]: r for r in stored()}
 
 
 def path_is(*ids: str) -> Callable[[dict[str, Any]], bool]:

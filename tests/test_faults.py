@@ -14,13 +14,12 @@ import logging
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 import requests
 from conftest import AUTH
-from fault_proxy import HTML_502, FaultProxy, running
+from fault_proxy import HTML_502
 from kinto_server import free_port
 
 from kinto_client import (
@@ -34,47 +33,6 @@ from kinto_client import (
 )
 
 #: Fast retries: tiny backoff, no fixed wait.
-FAST = Retry(total=3, backoff_factor=0.01)
-
-
-@pytest.fixture
-def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
-    with running(server_url) as p:
-        yield p
-
-
-@pytest.fixture
-def make_client(proxy: FaultProxy, bucket: str, collection: str) -> Iterator[Callable[..., Client]]:
-    made: list[Client] = []
-
-    def make(**kwargs: Any) -> Client:
-        kwargs.setdefault("retry", FAST)
-        c = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection, **kwargs)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.session.close()
-
-
-@pytest.fixture
-def stored(
-    raw: requests.Session, server_url: str, bucket: str, collection: str
-) -> Callable[[], list[dict[str, Any]]]:
-    """The records of the collection, read from the server directly (not the proxy)."""
-
-    def read() -> list[dict[str, Any]]:
-        url: str | None = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
-        found: list[dict[str, Any]] = []
-        while url:  # the test server pages by 10
-            response = raw.get(url, timeout=10)
-            response.raise_for_status()
-            found.extend(response.json()["data"])
-            url = response.headers.get("Next-Page")
-        return found
-
-    return read
 
 
 @pytest.fixture

@@ -42,12 +42,6 @@ from kinto_client import utils as kinto_utils
 FAST = Retry(total=2, backoff_factor=0.01)
 
 
-@pytest.fixture
-def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
-    with running(server_url) as p:
-        yield p
-
-
 # -- credentials never leak -----
 
 

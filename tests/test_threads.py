@@ -10,13 +10,10 @@ import gc
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from conftest import AUTH
-from fault_proxy import FaultProxy, running
 
 from kinto_client import Client, Retry
 
@@ -26,12 +23,6 @@ CALLS = 5
 #: concurrent first reads of an empty collection with a 500 (a server race):
 #: both are retried, as a client shared by threads should be configured.
 RETRY = Retry(total=5, backoff_factor=0.02)
-
-
-@pytest.fixture
-def proxy(server_url: str, flush: None) -> Iterator[FaultProxy]:
-    with running(server_url) as p:
-        yield p
 
 
 def run_threads(work: Any) -> list[Any]:
