@@ -101,6 +101,18 @@ def collection(client: Client, bucket: str) -> str:
     return name
 
 
+def read_all(raw: requests.Session, url: str) -> list[dict[str, Any]]:
+    """Every object of a plural endpoint, read with plain HTTP (following ``Next-Page``)."""
+    objects: list[dict[str, Any]] = []
+    next_url: str | None = url
+    while next_url:
+        response = raw.get(next_url, timeout=10)
+        assert response.status_code == 200, (next_url, response.status_code, response.text)
+        objects.extend(response.json()["data"])
+        next_url = response.headers.get("Next-Page")
+    return objects
+
+
 # -- fault injection: a real proxy on 127.0.0.1 in front of the test server --
 
 
@@ -141,17 +153,8 @@ def stored(
 ) -> Callable[[], list[dict[str, Any]]]:
     """The records of the collection, read from the server directly (not the proxy)."""
 
-    def read() -> list[dict[str, Any]]:
-        url: str | None = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
-        found: list[dict[str, Any]] = []
-        while url:  # the test server pages by 10
-            response = raw.get(url, timeout=10)
-            response.raise_for_status()
-            found.extend(response.json()["data"])
-            url = response.headers.get("Next-Page")
-        return found
-
-    return read
+    url = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
+    return lambda: read_all(raw, url)
 
 
 # The second server (accounts, attachments), started only by the tests that use it.

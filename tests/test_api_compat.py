@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import AUTH
+from conftest import AUTH, read_all
 from fault_proxy import HTML_502, FaultProxy
 
 import kinto_client
@@ -41,18 +41,6 @@ def read(raw: requests.Session, url: str) -> dict[str, Any]:
     response = raw.get(url)
     assert response.status_code == 200, (url, response.status_code, response.text)
     return response.json()  # type: ignore[no-any-return]
-
-
-def read_all(raw: requests.Session, url: str) -> list[dict[str, Any]]:
-    """Every object of a plural endpoint, following ``Next-Page``."""
-    objects: list[dict[str, Any]] = []
-    next_url: str | None = url
-    while next_url:
-        response = raw.get(next_url)
-        assert response.status_code == 200, response.text
-        objects.extend(response.json()["data"])
-        next_url = response.headers.get("Next-Page")
-    return objects
 
 
 def status_of(raw: requests.Session, url: str) -> int:

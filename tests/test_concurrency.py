@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import AUTH
+from conftest import AUTH, read_all
 
 from kinto_client import Client, KintoHTTPError
 
@@ -67,18 +67,6 @@ def shared_client(client: Client, bucket: str, collection: str) -> Client:
         retry=10,
         retry_after=0.05,
     )
-
-
-def read_all(raw: requests.Session, url: str) -> list[dict[str, Any]]:
-    """Every object of a plural endpoint, following ``Next-Page``."""
-    objects: list[dict[str, Any]] = []
-    next_url: str | None = url
-    while next_url:
-        response = raw.get(next_url, timeout=10)
-        response.raise_for_status()
-        objects.extend(response.json()["data"])
-        next_url = response.headers.get("Next-Page")
-    return objects
 
 
 def race_safe_updates(

@@ -7,6 +7,7 @@ three pages.
 from __future__ import annotations
 
 import pytest
+from conftest import read_all
 
 from kinto_client import Client
 from kinto_client.exceptions import KintoHTTPError
@@ -20,14 +21,7 @@ def _history_url(client: Client, bucket: str) -> str:
 
 def _all_history(raw, client: Client, bucket: str) -> list[dict]:
     """Every entry, read with plain requests (following Next-Page)."""
-    url: str | None = _history_url(client, bucket)
-    entries: list[dict] = []
-    while url:
-        response = raw.get(url, timeout=10)
-        response.raise_for_status()
-        entries += response.json()["data"]
-        url = response.headers.get("Next-Page")
-    return entries
+    return read_all(raw, _history_url(client, bucket))
 
 
 def test_get_history_follows_every_page(client, bucket, collection, raw):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from conftest import read_all
 
 from kinto_client import Client, KintoBatchException, KintoHTTPError
 
@@ -12,14 +13,7 @@ PAGE = 10  # kinto.paginate_by of the test server
 
 def ids(raw: requests.Session, url: str) -> list[str]:
     """Every id of a list, read with plain HTTP (all pages)."""
-    found: list[str] = []
-    next_url: str | None = url
-    while next_url:
-        response = raw.get(next_url)
-        assert response.status_code == 200, response.text
-        found += [o["id"] for o in response.json()["data"]]
-        next_url = response.headers.get("Next-Page")
-    return sorted(found)
+    return sorted(o["id"] for o in read_all(raw, url))
 
 
 def fill(client: Client, n: int, collection: str, bucket: str) -> None:

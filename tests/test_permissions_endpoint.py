@@ -7,6 +7,7 @@ The test server pages lists by 10, and the endpoint is enabled there with
 from __future__ import annotations
 
 import pytest
+from conftest import read_all
 
 from kinto_client import Client
 
@@ -16,14 +17,7 @@ OTHER_AUTH = ("leplatrem", "s3cr3t")
 
 
 def _raw_permissions(raw, server_url: str) -> list[dict]:
-    url: str | None = server_url + "/permissions"
-    entries: list[dict] = []
-    while url:
-        response = raw.get(url, timeout=10)
-        response.raise_for_status()
-        entries += response.json()["data"]
-        url = response.headers.get("Next-Page")
-    return entries
+    return read_all(raw, server_url + "/permissions")
 
 
 def test_get_permissions_follows_every_page(client, bucket, collection, raw):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import AUTH
+from conftest import AUTH, read_all
 
 from kinto_client import Client
 from kinto_client.replication import main, replicate
@@ -28,17 +28,6 @@ def read(raw: requests.Session, url: str) -> dict[str, Any]:
     response = raw.get(url)
     assert response.status_code == 200, (url, response.status_code, response.text)
     return response.json()  # type: ignore[no-any-return]
-
-
-def read_all(raw: requests.Session, url: str) -> list[dict[str, Any]]:
-    objects: list[dict[str, Any]] = []
-    next_url: str | None = url
-    while next_url:
-        response = raw.get(next_url)
-        assert response.status_code == 200, response.text
-        objects.extend(response.json()["data"])
-        next_url = response.headers.get("Next-Page")
-    return objects
 
 
 def records_of(raw: requests.Session, collection_url: str) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 import requests
-from conftest import AUTH
+from conftest import AUTH, read_all
 
 from kinto_client import Client, Retry
 
@@ -76,13 +76,8 @@ def test_one_client_shared_by_eight_threads(
     # Every write landed, once, with the right data (read from the server directly).
     # On PostgreSQL this needs the batch to resend the writes Kinto rolled back
     # when a sub-request got a 409 (it reported them 201 first).
-    url: str | None = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
-    stored: dict[str, dict[str, Any]] = {}
-    while url:
-        response = raw.get(url, timeout=10)
-        response.raise_for_status()
-        stored.update({r["id"]: r for r in response.json()["data"]})
-        url = response.headers.get("Next-Page")
+    url = f"{server_url}/buckets/{bucket}/collections/{collection}/records"
+    stored = {r["id"]: r for r in read_all(raw, url)}
     assert len(stored) == THREADS * (CALLS + 3)
     for i in range(THREADS):
         for j in range(CALLS + 3):
