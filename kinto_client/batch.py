@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -24,7 +24,10 @@ logger = logging.getLogger("kinto_client")
 __all__ = ["BatchSession", "Operation"]
 
 
-@dataclass
+_NO_TOLERANCE: frozenset[int] = frozenset()
+
+
+@dataclass(slots=True)
 class Operation:
     """One queued operation and, once sent, its outcome.
 
@@ -38,7 +41,7 @@ class Operation:
     tolerate: frozenset[int] = frozenset()
     status: int | None = None
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] | None = None
     #: the exception of the ``/batch`` call that carried it, if that failed
     error: KintoException | None = None
     #: answered with success, but a later sub-request of the same ``/batch``
@@ -73,10 +76,10 @@ class Operation:
             "request": self.request,
             "status": self.status,
             "body": self.body,
-            "headers": self.headers,
+            "headers": self.headers or {},
             "ok": self.ok,
             "outcome": self.outcome,
-            "response": {"status": self.status, "body": self.body, "headers": self.headers},
+            "response": {"status": self.status, "body": self.body, "headers": self.headers or {}},
             "error": self.error,
         }
 
@@ -132,18 +135,24 @@ class BatchSession:
             raise KintoException("File uploads cannot go through /batch; upload them outside.")
         method = method.upper()
         sub: dict[str, Any] = {"method": method, "path": self._path(endpoint, params)}
-        if method not in ("GET", "HEAD"):
+        if method != "GET" and method != "HEAD":
             body = build_payload(data, permissions, payload)
             if not body.get("data"):
                 body.pop("data", None)  # Kinto rejects {"data": {}} in /batch bodies
             if body:
                 sub["body"] = body
         if headers:
-            sub["headers"] = dict(headers)
-        self.operations.append(Operation(utils.json_dumps(sub), method, frozenset(tolerate)))
+            sub["headers"] = headers if type(headers) is dict else dict(headers)
+        encoded = utils.json_dumps(sub)  # now: bad input raises before anything is sent
+        self.operations.append(
+            Operation(encoded, method, frozenset(tolerate) if tolerate else _NO_TOLERANCE)
+        )
         return None, {}
 
     def _path(self, endpoint: str, params: Mapping[str, Any] | None) -> str:
+        """The path of ``endpoint`` below the server URL, with ``params``."""
+        if not params and endpoint[:1] == "/" and not endpoint.startswith(self._prefix or "/"):
+            return endpoint  # what Endpoints gives: the common case, first
         path = endpoint
         if path.startswith(self.server_url):
             path = path[len(self.server_url) :]

@@ -42,6 +42,7 @@ __all__ = ["DO_NOT_OVERWRITE", "NOT_MODIFIED", "PATCH_TYPES", "Client", "NotModi
 
 #: Create only: the server answers 412 if the object already exists.
 DO_NOT_OVERWRITE = {"If-None-Match": "*"}
+_TOLERATE_412 = frozenset({412})
 
 #: ``patch_type`` values of the ``patch_*`` methods and their content types:
 #: ``merge`` is Kinto's own PATCH (top-level fields replaced), ``merge-patch``
@@ -312,14 +313,15 @@ class Client:
     ) -> Any:
         headers = DO_NOT_OVERWRITE if (safe or if_not_exists) else None
         if self._batching:
-            return self._request(
+            self.session.request(
                 method,
                 endpoint,
                 data=data,
                 permissions=permissions,
                 headers=headers,
-                tolerate=(412,) if if_not_exists else (),
+                tolerate=_TOLERATE_412 if if_not_exists else (),
             )
+            return None  # queued: the answer comes with batch.results()
         try:
             return self._request(
                 method, endpoint, data=data, permissions=permissions, headers=headers
@@ -1118,8 +1120,7 @@ class Client:
         if record_id is None:
             record_id = utils.new_id()
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
-        data = {**data, "id": utils.slugify(record_id)}
-        return self._create(endpoint, data, permissions, safe, if_not_exists)
+        return self._create(endpoint, _with_id(data, record_id), permissions, safe, if_not_exists)
 
     def _record_target(
         self, data: Any, id: Any, collection: Any, bucket: Any, permissions: Any
@@ -1135,7 +1136,7 @@ class Client:
         bucket, collection = self._locate(obj, collection, bucket)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
         if data is not None:
-            data = {**data, "id": utils.slugify(record_id)}
+            data = _with_id(data, record_id)
         return endpoint, data, permissions
 
     def update_record(
@@ -1714,6 +1715,15 @@ class Client:
 # -- helpers ---------------------------------------------------------------------
 
 
+def _with_id(data: Mapping[str, Any], record_id: Any) -> dict[str, Any]:
+    """``data`` as a dict whose ``id`` is ``record_id`` slugified; the caller's
+    dict itself when it already is one (nothing is ever written into it)."""
+    slug = utils.slugify(record_id)
+    if type(data) is dict and data.get("id") == slug:
+        return data
+    return {**data, "id": slug}
+
+
 def _unpack(data: Any, permissions: Any) -> tuple[Any, Any]:
     """Accept a whole object ``{'data': ..., 'permissions': ...}`` as ``data``.
 
@@ -1721,10 +1731,10 @@ def _unpack(data: Any, permissions: Any) -> tuple[Any, Any]:
     """
     if data is None:
         return None, permissions
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise TypeError(f"data must be a dict (a JSON object); got a {type(data).__name__}.")
     inner = data.get("data")
-    if isinstance(inner, Mapping) and set(data) <= {"data", "permissions"}:
+    if inner is not None and isinstance(inner, Mapping) and set(data) <= {"data", "permissions"}:
         if permissions is None:
             permissions = data.get("permissions")
         return inner, permissions

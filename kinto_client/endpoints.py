@@ -13,7 +13,7 @@ from kinto_client.exceptions import KintoException
 # not slugified, only percent-encoded with those characters kept.
 _VERBATIM_FIELDS = {"user": "+.@"}
 #: Ids that slugifying and percent-encoding would leave as they are.
-_PLAIN_ID = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
+_plain_id = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*").fullmatch
 
 
 class Endpoints:
@@ -47,8 +47,12 @@ class Endpoints:
 
     def __init__(self, root: str = "") -> None:
         self._root = root
-        self._fields = {
-            name: [f for _, f, _, _ in string.Formatter().parse(pattern) if f and f != "root"]
+        # Each endpoint's pattern with the root filled in, and its fields.
+        self._patterns = {
+            name: (
+                pattern.replace("{root}", root.replace("{", "{{").replace("}", "}}")),
+                tuple(f for _, f, _, _ in string.Formatter().parse(pattern) if f and f != "root"),
+            )
             for name, pattern in self.endpoints.items()
         }
 
@@ -59,21 +63,22 @@ class Endpoints:
         endpoint and the field; so does a value that slugifies to nothing.
         """
         try:
-            pattern = self.endpoints[endpoint]
-            fields = self._fields[endpoint]
+            pattern, fields = self._patterns[endpoint]
         except KeyError:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        values = {field: kwargs.get(field) for field in fields}
-        if None in values.values():
-            missing = ",".join(f for f, v in values.items() if v is None)
-            raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
-        for field, value in values.items():
+        values = {}
+        for field in fields:
+            value = kwargs.get(field)
             # A valid id made of URL-safe characters is used as is (the common case).
-            if type(value) is not str or not _PLAIN_ID.fullmatch(value):
-                values[field] = self._segment(endpoint, field, value)
-        return pattern.format(root=self._root, **values)
+            if type(value) is not str or not _plain_id(value):
+                if value is None:
+                    missing = ",".join(f for f in fields if kwargs.get(f) is None)
+                    raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
+                value = self._segment(endpoint, field, value)
+            values[field] = value
+        return pattern.format_map(values)
 
     @staticmethod
     def _segment(endpoint: str, field: str, value: Any) -> str:

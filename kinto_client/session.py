@@ -557,7 +557,7 @@ def build_payload(data: Any, permissions: Any, payload: Any) -> dict[str, Any]:
     """The JSON body ``{'data': ..., 'permissions': ...}``, validated."""
     body = dict(payload) if payload else {}
     if data is not None:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"data must be a dict (a JSON object); got a {type(data).__name__}.")
         body["data"] = data
     if permissions is not None:

@@ -6,8 +6,9 @@ import datetime
 import decimal
 import json
 import re
+import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote as _percent_quote
 
@@ -16,6 +17,7 @@ from unidecode import unidecode
 T = TypeVar("T")
 
 VALID_SLUG_REGEXP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+_valid_slug = VALID_SLUG_REGEXP.fullmatch
 _NOT_SLUG_CHARS = re.compile(r"[^\w\s-]")
 _SPACES_AND_HYPHENS = re.compile(r"[-\s]+")
 
@@ -28,10 +30,12 @@ def slugify(value: Any) -> str:
     transliterated to ASCII, lowercased, stripped of punctuation, and its
     spaces become hyphens (``"Hôtel de ville"`` gives ``"hotel-de-ville"``).
     """
+    if type(value) is str and _valid_slug(value):
+        return value  # the common case, first
     if isinstance(value, bool):
         raise TypeError(f"An id cannot be a boolean (got {value!r}).")
     text = str(value)
-    if VALID_SLUG_REGEXP.fullmatch(text):
+    if _valid_slug(text):
         return text
     text = unidecode(text)
     text = _NOT_SLUG_CHARS.sub("", text).strip().lower()
@@ -91,6 +95,40 @@ class _Encoder(json.JSONEncoder):
 
 
 _encoder = _Encoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_idle_encoders = threading.local()
+
+
+def _new_c_encoder() -> Callable[[Any, int], Sequence[str]]:
+    """The C encoder ``_encoder.encode`` would build, with the same settings."""
+    return _c_make_encoder(  # type: ignore[no-any-return]
+        {},  # markers: the circular-reference check, empty again after each call
+        _encoder.default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        None,  # indent
+        _encoder.key_separator,
+        _encoder.item_separator,
+        False,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+
+
+def _encode(payload: Any) -> str:
+    """``_encoder.encode(payload)``, reusing one C encoder per thread.
+
+    ``JSONEncoder.encode`` builds a new C encoder on every call, which costs
+    as much as encoding a small record: a batch of thousands of operations
+    encodes each one on its own. An encoder is taken out of its slot while
+    it runs (a reentrant call builds its own) and dropped after a failure
+    (its circular-reference markers may be left dirty).
+    """
+    if _c_make_encoder is None:  # an interpreter without the C accelerator
+        return _encoder.encode(payload)
+    encode = _idle_encoders.__dict__.pop("encode", None) or _new_c_encoder()
+    text = "".join(encode(payload, 0))
+    _idle_encoders.encode = encode
+    return text
 
 
 def json_dumps(payload: Any) -> bytes:
@@ -100,7 +138,7 @@ def json_dumps(payload: Any) -> bytes:
     raises :class:`TypeError` naming the field that holds it.
     """
     try:
-        return _encoder.encode(payload).encode("utf-8")
+        return _encode(payload).encode("utf-8")
     except (TypeError, ValueError) as exc:
         where = find_unencodable(payload)
         field = f" at {where}" if where else ""
@@ -112,20 +150,31 @@ def json_dumps(payload: Any) -> bytes:
 
 
 def find_unencodable(value: Any, path: str = "") -> str | None:
-    """Return the dotted path of the first value that JSON cannot encode."""
+    """Return the dotted path of the first value that JSON cannot encode.
+
+    A container that holds itself (a circular reference) is such a value.
+    """
+    return _find_unencodable(value, path, ())
+
+
+def _find_unencodable(value: Any, path: str, ancestors: tuple[int, ...]) -> str | None:
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in ancestors:
+            return (path.lstrip(".") or "<top level>") + " (a circular reference)"
+        ancestors += (id(value),)
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 return f"{path}.{key!r}".lstrip(".") or repr(key)
             if isinstance(key, str) and find_unencodable(key) is not None:
                 return f"{path}.{key!r}".lstrip(".")
-            found = find_unencodable(item, f"{path}.{key}")
+            found = _find_unencodable(item, f"{path}.{key}", ancestors)
             if found:
                 return found
         return None
     if isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
-            found = find_unencodable(item, f"{path}[{index}]")
+            found = _find_unencodable(item, f"{path}[{index}]", ancestors)
             if found:
                 return found
         return None

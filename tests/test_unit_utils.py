@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import threading
 import uuid
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kinto_client import utils
 
@@ -191,6 +194,99 @@ def test_json_dumps_names_the_bad_field(payload, where):
     with pytest.raises(TypeError) as excinfo:
         utils.json_dumps(payload)
     assert f"at {where}" in str(excinfo.value)
+
+
+def test_json_dumps_names_a_circular_reference():
+    looped: dict[str, object] = {"title": "x"}
+    looped["items"] = [1, looped]
+    with pytest.raises(TypeError) as excinfo:
+        utils.json_dumps({"data": looped})
+    assert "at data.items[1] (a circular reference)" in str(excinfo.value)
+    # A value seen twice, but not inside itself, is not circular.
+    shared = [1, 2]
+    assert utils.json_dumps({"a": shared, "b": shared}) == b'{"a":[1,2],"b":[1,2]}'
+
+
+def test_json_dumps_after_a_failure_is_clean():
+    # The reused encoder's circular-reference markers must not leak from a
+    # failed call into the next one: the same dict, once fixed, encodes.
+    payload = {"ok": {"k": "v"}, "bad": object()}
+    with pytest.raises(TypeError):
+        utils.json_dumps(payload)
+    del payload["bad"]
+    assert utils.json_dumps(payload) == b'{"ok":{"k":"v"}}'
+
+
+def test_json_dumps_from_threads():
+    shared = {"n": list(range(50)), "s": "é" * 20}
+    expected = json.dumps({"x": shared}, separators=(",", ":"), ensure_ascii=False).encode()
+    errors: list[BaseException] = []
+
+    def encode_many() -> None:
+        try:
+            for _ in range(2000):
+                assert utils.json_dumps({"x": shared}) == expected
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=encode_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_json_dumps_reentrant():
+    # A value whose encoding encodes the object being encoded (default()
+    # runs while the thread's encoder is busy): the nested call must get
+    # its own encoder, whose markers do not hold the outer call's objects.
+    class Reentrant:
+        busy = False
+
+        def isoformat(self) -> str:
+            if Reentrant.busy:
+                return "inner"
+            Reentrant.busy = True
+            try:
+                return utils.json_dumps(outer).decode()
+            finally:
+                Reentrant.busy = False
+
+    outer = {"a": [1, 2], "b": Reentrant()}
+    original = utils._Encoder.default
+
+    def default(self: json.JSONEncoder, o: object) -> object:
+        return o.isoformat() if isinstance(o, Reentrant) else original(self, o)
+
+    utils._Encoder.default = default  # type: ignore[method-assign]
+    utils._idle_encoders.__dict__.clear()  # built again, with this default()
+    try:
+        encoded = utils.json_dumps(outer)
+    finally:
+        utils._Encoder.default = original  # type: ignore[method-assign]
+        utils._idle_encoders.__dict__.clear()
+    assert json.loads(encoded) == {"a": [1, 2], "b": '{"a":[1,2],"b":"inner"}'}
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_json_dumps_matches_the_standard_library(value):
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert utils.json_dumps(value) == expected.encode("utf-8")
 
 
 def test_new_id_is_a_fresh_uuid4():
