@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -25,6 +25,8 @@ __all__ = ["BatchSession", "Operation"]
 
 
 _NO_TOLERANCE: frozenset[int] = frozenset()
+#: tolerated statuses whose result is ``None`` (nothing there to give back)
+_GONE = (403, 404)
 
 
 @dataclass(slots=True)
@@ -107,6 +109,8 @@ class BatchSession:
         self.cache = session.cache
         self._prefix = urlsplit(session.server_url).path.rstrip("/")
         self._sent = False
+        #: some operation was answered other than with success (or not at all)
+        self._answered_otherwise = False
 
     def __repr__(self) -> str:
         return f"<BatchSession {self.server_url} ({len(self.operations)} queued)>"
@@ -131,14 +135,22 @@ class BatchSession:
         """Queue one request; returns ``(None, {})`` (results come after sending)."""
         if self._sent:
             raise KintoException("This batch was already sent; start a new client.batch().")
-        if kwargs.get("files"):
+        if kwargs and kwargs.get("files"):
             raise KintoException("File uploads cannot go through /batch; upload them outside.")
         method = method.upper()
-        sub: dict[str, Any] = {"method": method, "path": self._path(endpoint, params)}
-        if method != "GET" and method != "HEAD":
+        if params or endpoint[:1] != "/" or (self._prefix and endpoint.startswith(self._prefix)):
+            endpoint = self._path(endpoint, params)
+        # else: a path from Endpoints, as /batch wants it (the common case)
+        sub: dict[str, Any] = {"method": method, "path": endpoint}
+        if method == "GET" or method == "HEAD":
+            pass
+        elif type(data) is dict and permissions is None and payload is None:
+            if data:  # Kinto rejects {"data": {}} in /batch bodies
+                sub["body"] = {"data": data}
+        else:
             body = build_payload(data, permissions, payload)
             if not body.get("data"):
-                body.pop("data", None)  # Kinto rejects {"data": {}} in /batch bodies
+                body.pop("data", None)
             if body:
                 sub["body"] = body
         if headers:
@@ -151,8 +163,6 @@ class BatchSession:
 
     def _path(self, endpoint: str, params: Mapping[str, Any] | None) -> str:
         """The path of ``endpoint`` below the server URL, with ``params``."""
-        if not params and endpoint[:1] == "/" and not endpoint.startswith(self._prefix or "/"):
-            return endpoint  # what Endpoints gives: the common case, first
         path = endpoint
         if path.startswith(self.server_url):
             path = path[len(self.server_url) :]
@@ -182,7 +192,7 @@ class BatchSession:
         chunk_errors: list[KintoException] = []
         for chunk in utils.chunks(self.operations, self.batch_max_requests):
             try:
-                self._send_chunk(list(chunk))
+                self._send_chunk(chunk)
             except KintoException as exc:
                 # The server is unreachable or refuses /batch: later chunks
                 # would fail alike, so stop and report what got where.
@@ -191,6 +201,8 @@ class BatchSession:
                     if op.status is None:
                         op.error = exc
                 break
+        if not chunk_errors and not self._answered_otherwise:
+            return self.results()  # every operation answered with success
         failed = [
             op
             for op in self.operations
@@ -210,7 +222,7 @@ class BatchSession:
                 )
         return self.results()
 
-    def _send_chunk(self, chunk: list[Operation]) -> None:
+    def _send_chunk(self, chunk: Sequence[Operation]) -> None:
         policy = self.session.retry
         started = time.monotonic()
         pending = chunk
@@ -224,12 +236,17 @@ class BatchSession:
                 )
             retry_later: list[Operation] = []
             retry_after: str | None = None
+            all_succeeded = True
             for op, reply in zip(pending, replies):
+                op.status = status = reply.get("status")
+                op.body = reply.get("body")
+                op.headers = reply.get("headers")
+                if type(status) is int and status < 400 and not op.rolled_back:
+                    continue  # the common case: nothing to decide
+                all_succeeded = False
+                self._answered_otherwise = True
                 resent = op.rolled_back
                 op.rolled_back = False
-                op.status = reply.get("status")
-                op.body = reply.get("body")
-                op.headers = reply.get("headers") or {}
                 if op.status in op.tolerate and op.status == 412:
                     existing = _existing(op.body)
                     if existing is not None:
@@ -240,7 +257,9 @@ class BatchSession:
                     self._resolve_replay(op)
                 if op.status in policy.statuses and not op.ok:
                     retry_later.append(op)
-                    retry_after = op.headers.get("Retry-After") or retry_after
+                    retry_after = (op.headers or {}).get("Retry-After") or retry_after
+            if all_succeeded:
+                return
             conflicts = [k for k, op in enumerate(pending) if op.status == 409]
             if conflicts:
                 # Kinto aborts the /batch transaction on a 409 sub-response: the
@@ -266,7 +285,7 @@ class BatchSession:
             time.sleep(wait)
             pending = retry_later
 
-    def _prepare(self, ops: list[Operation]) -> Any:
+    def _prepare(self, ops: Sequence[Operation]) -> Any:
         body = b'{"requests":[' + b",".join(op.encoded for op in ops) + b"]}"
         call = self.session.prepare(
             "POST",
@@ -301,7 +320,9 @@ class BatchSession:
         never answered (the batch failed first) gives ``None``.
         """
         return [
-            None if op.status in op.tolerate and op.status in (403, 404) else op.body
+            None
+            if op.tolerate and op.status in op.tolerate and op.status in (403, 404)
+            else op.body
             for op in self.operations
         ]
 

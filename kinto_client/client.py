@@ -1112,7 +1112,9 @@ class Client:
         the record's id is then in the answer (or in ``batch.results()``).
         """
         data, permissions = _unpack(data if data is not None else {}, permissions)
-        bucket, collection = self._bucket(bucket), self._collection(collection)
+        # The defaults, inline: batches call this thousands of times.
+        bucket = self._bucket_name if bucket is None else bucket
+        collection = self._collection_name if collection is None else collection
         record_id = id if id is not None else data.get("id")
         if record_id is None and server_id:
             endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)
@@ -1718,10 +1720,10 @@ class Client:
 def _with_id(data: Mapping[str, Any], record_id: Any) -> dict[str, Any]:
     """``data`` as a dict whose ``id`` is ``record_id`` slugified; the caller's
     dict itself when it already is one (nothing is ever written into it)."""
-    slug = utils.slugify(record_id)
-    if type(data) is dict and data.get("id") == slug:
-        return data
-    return {**data, "id": slug}
+    if type(data) is dict and type(record_id) is str and data.get("id") == record_id:
+        if utils.is_valid_id(record_id):
+            return data  # the common case: already there, as is
+    return {**data, "id": utils.slugify(record_id)}
 
 
 def _unpack(data: Any, permissions: Any) -> tuple[Any, Any]:

@@ -47,14 +47,18 @@ class Endpoints:
 
     def __init__(self, root: str = "") -> None:
         self._root = root
-        # Each endpoint's pattern with the root filled in, and its fields.
-        self._patterns = {
-            name: (
-                pattern.replace("{root}", root.replace("{", "{{").replace("}", "}}")),
-                tuple(f for _, f, _, _ in string.Formatter().parse(pattern) if f and f != "root"),
-            )
-            for name, pattern in self.endpoints.items()
-        }
+        #: each endpoint's %-format pattern (root filled in) and its fields
+        self._patterns: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for name, pattern in self.endpoints.items():
+            template, fields = [], []
+            for literal, field, _, _ in string.Formatter().parse(pattern):
+                template.append(literal.replace("%", "%%"))
+                if field == "root":
+                    template.append(root.replace("%", "%%"))
+                elif field:
+                    template.append(f"%({field})s")
+                    fields.append(field)
+            self._patterns[name] = ("".join(template), tuple(fields))
 
     def get(self, endpoint: str, **kwargs: Any) -> str:
         """Return the path of ``endpoint`` with ``kwargs`` slugified and encoded.
@@ -68,17 +72,19 @@ class Endpoints:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        values = {}
         for field in fields:
             value = kwargs.get(field)
-            # A valid id made of URL-safe characters is used as is (the common case).
             if type(value) is not str or not _plain_id(value):
-                if value is None:
-                    missing = ",".join(f for f in fields if kwargs.get(f) is None)
-                    raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
-                value = self._segment(endpoint, field, value)
-            values[field] = value
-        return pattern.format_map(values)
+                return pattern % self._segments(endpoint, fields, kwargs)
+        # Every value is a valid id of URL-safe characters: used as is (the common case).
+        return pattern % kwargs
+
+    def _segments(self, endpoint: str, fields: tuple[str, ...], kwargs: Any) -> dict[str, str]:
+        """Each field's value made a valid, percent-encoded path segment."""
+        missing = [field for field in fields if kwargs.get(field) is None]
+        if missing:
+            raise KintoException(f"Cannot get {endpoint} endpoint, {','.join(missing)} is missing")
+        return {field: self._segment(endpoint, field, kwargs[field]) for field in fields}
 
     @staticmethod
     def _segment(endpoint: str, field: str, value: Any) -> str:

@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 VALID_SLUG_REGEXP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 _valid_slug = VALID_SLUG_REGEXP.fullmatch
+#: ``is_valid_id(text)``: is ``text`` (a ``str``) a valid Kinto id, as it is?
+is_valid_id = _valid_slug
 _NOT_SLUG_CHARS = re.compile(r"[^\w\s-]")
 _SPACES_AND_HYPHENS = re.compile(r"[-\s]+")
 
@@ -114,31 +116,24 @@ def _new_c_encoder() -> Callable[[Any, int], Sequence[str]]:
     )
 
 
-def _encode(payload: Any) -> str:
-    """``_encoder.encode(payload)``, reusing one C encoder per thread.
-
-    ``JSONEncoder.encode`` builds a new C encoder on every call, which costs
-    as much as encoding a small record: a batch of thousands of operations
-    encodes each one on its own. An encoder is taken out of its slot while
-    it runs (a reentrant call builds its own) and dropped after a failure
-    (its circular-reference markers may be left dirty).
-    """
-    if _c_make_encoder is None:  # an interpreter without the C accelerator
-        return _encoder.encode(payload)
-    encode = _idle_encoders.__dict__.pop("encode", None) or _new_c_encoder()
-    text = "".join(encode(payload, 0))
-    _idle_encoders.encode = encode
-    return text
-
-
 def json_dumps(payload: Any) -> bytes:
     """Encode ``payload`` as compact UTF-8 JSON.
 
     Dates and datetimes become ISO 8601 strings. A value JSON cannot carry
     raises :class:`TypeError` naming the field that holds it.
     """
+    # JSONEncoder.encode() builds a new C encoder on every call, which costs
+    # as much as encoding a small record, and a batch encodes thousands of
+    # operations one by one: each thread reuses one. It is taken out of its
+    # slot while it runs (a reentrant call builds its own) and dropped after
+    # a failure (its circular-reference markers may be left dirty).
     try:
-        return _encode(payload).encode("utf-8")
+        if _c_make_encoder is None:  # an interpreter without the C accelerator
+            return _encoder.encode(payload).encode("utf-8")
+        encode = _idle_encoders.__dict__.pop("encode", None) or _new_c_encoder()
+        text = "".join(encode(payload, 0))
+        _idle_encoders.encode = encode
+        return text.encode("utf-8")
     except (TypeError, ValueError) as exc:
         where = find_unencodable(payload)
         field = f" at {where}" if where else ""
