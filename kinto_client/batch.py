@@ -25,20 +25,23 @@ __all__ = ["BatchSession", "Operation"]
 
 
 _NO_TOLERANCE: frozenset[int] = frozenset()
+#: the methods a /batch sub-request may use
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
-_GONE = (403, 404)
+_GONE = frozenset({403, 404})
 
 
-@dataclass(slots=True)
+@dataclass
 class Operation:
-    """One queued operation and, once sent, its outcome.
+    """One queued operation and, once sent, its outcome: a report, built on demand.
 
-    Only its JSON encoding is kept (and its method): a large batch holds one
-    ``bytes`` per operation, not a tree of dicts for the garbage collector to
-    walk. :attr:`request` decodes it when asked (failures, replays).
+    A batch does not keep one of these per operation while it works: it
+    keeps each operation's method and JSON encoding, then each answer as
+    the server gave it (a large batch is a few lists, not thousands of
+    objects). :attr:`BatchSession.operations` builds these to report.
     """
 
-    encoded: bytes
+    encoded: str
     method: str
     tolerate: frozenset[int] = frozenset()
     status: int | None = None
@@ -57,9 +60,7 @@ class Operation:
 
     @property
     def ok(self) -> bool:
-        if self.status is None or self.rolled_back:
-            return False
-        return self.status < 400 or self.status in self.tolerate
+        return _succeeded(self.status, self.tolerate) and not self.rolled_back
 
     @property
     def outcome(self) -> str:
@@ -86,6 +87,10 @@ class Operation:
         }
 
 
+def _succeeded(status: Any, tolerate: frozenset[int]) -> bool:
+    return type(status) is int and (status < 400 or status in tolerate)
+
+
 class BatchSession:
     """Queue requests, then send them to the server's ``/batch`` endpoint.
 
@@ -105,20 +110,54 @@ class BatchSession:
         self.server_url = session.server_url
         self.batch_max_requests = batch_max_requests
         self.ignore_4xx = ignore_4xx
-        self.operations: list[Operation] = []
         self.cache = session.cache
         self._prefix = urlsplit(session.server_url).path.rstrip("/")
         self._sent = False
+        # One entry per queued operation, by position:
+        self._methods: list[str] = []
+        self._encoded: list[str] = []  # the sub-request, JSON
+        self._replies: list[dict[str, Any] | None] = []  # the server's answers
+        # Only for the few operations concerned, by position:
+        self._tolerate: dict[int, frozenset[int]] = {}  # statuses that count as success
+        self._errors: dict[int, KintoException] = {}  # the /batch call carrying it failed
+        self._rolled_back: set[int] = set()  # undone by a later 409 in its /batch call
         #: some operation was answered other than with success (or not at all)
         self._answered_otherwise = False
 
     def __repr__(self) -> str:
-        return f"<BatchSession {self.server_url} ({len(self.operations)} queued)>"
+        return f"<BatchSession {self.server_url} ({len(self._encoded)} queued)>"
 
     @property
     def requests(self) -> list[dict[str, Any]]:
         """The queued sub-requests, as sent to ``/batch``."""
-        return [op.request for op in self.operations]
+        return [json.loads(encoded) for encoded in self._encoded]
+
+    @property
+    def operations(self) -> list[Operation]:
+        """Every queued operation with its outcome so far."""
+        return [self._operation(i) for i in range(len(self._encoded))]
+
+    def _operation(self, i: int) -> Operation:
+        reply = self._reply(i)
+        return Operation(
+            self._encoded[i],
+            self._methods[i],
+            self._tolerate.get(i, _NO_TOLERANCE),
+            reply.get("status"),
+            reply.get("body"),
+            reply.get("headers"),
+            self._errors.get(i),
+            i in self._rolled_back,
+        )
+
+    def _reply(self, i: int) -> dict[str, Any]:
+        return (self._replies[i] if i < len(self._replies) else None) or {}
+
+    def _ok(self, i: int) -> bool:
+        status = self._reply(i).get("status")
+        return _succeeded(status, self._tolerate.get(i, _NO_TOLERANCE)) and (
+            i not in self._rolled_back
+        )
 
     def request(
         self,
@@ -138,6 +177,10 @@ class BatchSession:
         if kwargs and kwargs.get("files"):
             raise KintoException("File uploads cannot go through /batch; upload them outside.")
         method = method.upper()
+        if method not in _METHODS:
+            raise KintoException(
+                f"/batch cannot carry a {method!r} request: use one of {', '.join(_METHODS)}."
+            )
         if params or endpoint[:1] != "/" or (self._prefix and endpoint.startswith(self._prefix)):
             endpoint = self._path(endpoint, params)
         # else: a path from Endpoints, as /batch wants it (the common case)
@@ -155,10 +198,11 @@ class BatchSession:
                 sub["body"] = body
         if headers:
             sub["headers"] = headers if type(headers) is dict else dict(headers)
-        encoded = utils.json_dumps(sub)  # now: bad input raises before anything is sent
-        self.operations.append(
-            Operation(encoded, method, frozenset(tolerate) if tolerate else _NO_TOLERANCE)
-        )
+        encoded = utils.json_text(sub)  # now: bad input raises before anything is sent
+        if tolerate:
+            self._tolerate[len(self._encoded)] = frozenset(tolerate)
+        self._encoded.append(encoded)
+        self._methods.append(method)
         return None, {}
 
     def _path(self, endpoint: str, params: Mapping[str, Any] | None) -> str:
@@ -189,86 +233,70 @@ class BatchSession:
         operation: committed, failed, or never sent.
         """
         self._sent = True
+        count = len(self._encoded)
+        self._replies = [None] * count
+        size = self.batch_max_requests if self.batch_max_requests > 0 else max(count, 1)
         chunk_errors: list[KintoException] = []
-        for chunk in utils.chunks(self.operations, self.batch_max_requests):
+        for start in range(0, count, size):
+            chunk = range(start, min(start + size, count))
             try:
                 self._send_chunk(chunk)
             except KintoException as exc:
                 # The server is unreachable or refuses /batch: later chunks
                 # would fail alike, so stop and report what got where.
                 chunk_errors.append(exc)
-                for op in chunk:
-                    if op.status is None:
-                        op.error = exc
+                self._answered_otherwise = True
+                for i in chunk:
+                    if self._replies[i] is None:
+                        self._errors[i] = exc
                 break
-        if not chunk_errors and not self._answered_otherwise:
+        if not self._answered_otherwise:
             return self.results()  # every operation answered with success
+        operations = self.operations
         failed = [
             op
-            for op in self.operations
+            for op in operations
             if not op.ok
             and not (self.ignore_4xx and op.outcome == "failed" and 400 <= op.status < 500)  # type: ignore[operator]
         ]
         if failed or chunk_errors:
-            raise KintoBatchException([op.as_dict() for op in self.operations], chunk_errors)
-        for op in self.operations:
+            raise KintoBatchException([op.as_dict() for op in operations], chunk_errors)
+        for op in operations:
             if not op.ok:
                 logger.warning(
                     "Batch %s %s failed with %s (ignored): %s",
-                    op.request["method"],
+                    op.method,
                     op.request["path"],
                     op.status,
                     op.body,
                 )
         return self.results()
 
-    def _send_chunk(self, chunk: Sequence[Operation]) -> None:
+    def _send_chunk(self, chunk: Sequence[int]) -> None:
+        """Send the operations at positions ``chunk``; retry those answered 429/5xx."""
         policy = self.session.retry
         started = time.monotonic()
         pending = chunk
         retries = 0
+        replies = self._replies
+        rolled_back = self._rolled_back
         while pending:
             response = self.session.send(self._prepare(pending))
-            replies = (response.body or {}).get("responses", [])
-            if len(replies) != len(pending):
+            answers = (response.body or {}).get("responses", [])
+            if len(answers) != len(pending):
                 raise KintoException(
-                    f"/batch answered {len(replies)} responses for {len(pending)} requests."
+                    f"/batch answered {len(answers)} responses for {len(pending)} requests."
                 )
-            retry_later: list[Operation] = []
-            retry_after: str | None = None
             all_succeeded = True
-            for op, reply in zip(pending, replies):
-                op.status = status = reply.get("status")
-                op.body = reply.get("body")
-                op.headers = reply.get("headers")
-                if type(status) is int and status < 400 and not op.rolled_back:
-                    continue  # the common case: nothing to decide
-                all_succeeded = False
-                self._answered_otherwise = True
-                resent = op.rolled_back
-                op.rolled_back = False
-                if op.status in op.tolerate and op.status == 412:
-                    existing = _existing(op.body)
-                    if existing is not None:
-                        op.body = {"data": existing}
-                elif (response.replayed or resent) and not op.ok:
-                    # Its earlier answer may have been committed after all (a
-                    # backend without transactions): 412/404 may be our own.
-                    self._resolve_replay(op)
-                if op.status in policy.statuses and not op.ok:
-                    retry_later.append(op)
-                    retry_after = (op.headers or {}).get("Retry-After") or retry_after
+            for i, answer in zip(pending, answers):
+                replies[i] = answer
+                status = answer.get("status")
+                if type(status) is not int or status >= 400 or (rolled_back and i in rolled_back):
+                    all_succeeded = False
             if all_succeeded:
-                return
-            conflicts = [k for k, op in enumerate(pending) if op.status == 409]
-            if conflicts:
-                # Kinto aborts the /batch transaction on a 409 sub-response: the
-                # writes answered before it were rolled back. Send them again.
-                for op in pending[: conflicts[-1]]:
-                    if op.ok and op.method not in ("GET", "HEAD"):
-                        op.rolled_back = True
-                again = {id(op) for op in retry_later}
-                retry_later = [op for op in pending if op.rolled_back or id(op) in again]
+                return  # the common case: nothing to decide
+            self._answered_otherwise = True
+            retry_later, retry_after = self._review(pending, response.replayed, policy.statuses)
             if not retry_later:
                 return
             wait = policy.wait(retries, retry_after)
@@ -278,35 +306,79 @@ class BatchSession:
             logger.info(
                 "Retrying %d batch operation(s) answered %s (attempt %d), in %.2fs",
                 len(retry_later),
-                sorted({op.status for op in retry_later if op.status is not None}),
+                sorted({status for i in retry_later if (status := self._reply(i).get("status"))}),
                 retries + 1,
                 wait,
             )
             time.sleep(wait)
             pending = retry_later
 
-    def _prepare(self, ops: Sequence[Operation]) -> Any:
-        body = b'{"requests":[' + b",".join(op.encoded for op in ops) + b"]}"
+    def _review(
+        self, pending: Sequence[int], replayed: bool, retry_statuses: frozenset[int]
+    ) -> tuple[list[int], str | None]:
+        """Settle the answers to ``pending`` that were not plain successes.
+
+        Returns the positions to send again (a retryable status, or rolled
+        back by a 409) and the last ``Retry-After`` seen.
+        """
+        retry_later: list[int] = []
+        retry_after: str | None = None
+        for i in pending:
+            reply = self._reply(i)
+            status = reply.get("status")
+            tolerate = self._tolerate.get(i, _NO_TOLERANCE)
+            resent = i in self._rolled_back
+            self._rolled_back.discard(i)
+            if status == 412 and status in tolerate:
+                existing = _existing(reply.get("body"))
+                if existing is not None:
+                    reply["body"] = {"data": existing}
+            elif (replayed or resent) and not self._ok(i):
+                # Its earlier answer may have been committed after all (a
+                # backend without transactions): 412/404 may be our own.
+                self._resolve_replay(i, reply)
+            if reply.get("status") in retry_statuses and not self._ok(i):
+                retry_later.append(i)
+                retry_after = (reply.get("headers") or {}).get("Retry-After") or retry_after
+        conflicts = [k for k, i in enumerate(pending) if self._reply(i).get("status") == 409]
+        if conflicts:
+            # Kinto aborts the /batch transaction on a 409 sub-response: the
+            # writes answered before it were rolled back. Send them again.
+            for i in pending[: conflicts[-1]]:
+                if self._ok(i) and self._methods[i] not in ("GET", "HEAD"):
+                    self._rolled_back.add(i)
+            again = set(retry_later)
+            retry_later = [i for i in pending if i in self._rolled_back or i in again]
+        return retry_later, retry_after
+
+    def _prepare(self, positions: Sequence[int]) -> Any:
+        if isinstance(positions, range):
+            parts = self._encoded[positions.start : positions.stop]
+            methods = self._methods[positions.start : positions.stop]
+        else:
+            parts = [self._encoded[i] for i in positions]
+            methods = [self._methods[i] for i in positions]
         call = self.session.prepare(
             "POST",
             "/batch",
             headers={"Content-Type": "application/json"},
-            idempotent=all(op.method != "POST" for op in ops),
+            idempotent="POST" not in methods,
         )
-        call.body = body
+        call.body = ('{"requests":[' + ",".join(parts) + "]}").encode("utf-8")
         return call
 
-    @staticmethod
-    def _resolve_replay(op: Operation) -> None:
+    def _resolve_replay(self, i: int, reply: dict[str, Any]) -> None:
         """A replayed chunk: a write answered 412/404 may be our own first attempt."""
-        method = op.method
-        if method == "DELETE" and op.status == 404:
-            op.status, op.body = 200, {"data": {"deleted": True}}
+        method = self._methods[i]
+        status = reply.get("status")
+        if method == "DELETE" and status == 404:
+            reply["status"], reply["body"] = 200, {"data": {"deleted": True}}
             return
-        if op.status == 412 and method in ("PUT", "PATCH"):
-            existing = _existing(op.body)
-            if replay_landed((op.request.get("body") or {}).get("data"), existing):
-                op.status, op.body = 200, {"data": existing}
+        if status == 412 and method in ("PUT", "PATCH"):
+            existing = _existing(reply.get("body"))
+            sent = json.loads(self._encoded[i]).get("body") or {}
+            if replay_landed(sent.get("data"), existing):
+                reply["status"], reply["body"] = 200, {"data": existing}
 
     # -- results ----------------------------------------------------------------
 
@@ -319,15 +391,18 @@ class BatchSession:
         create gives the existing object, ``{'data': {...}}``. An operation
         never answered (the batch failed first) gives ``None``.
         """
-        return [
-            None
-            if op.tolerate and op.status in op.tolerate and op.status in (403, 404)
-            else op.body
-            for op in self.operations
-        ]
+        if len(self._replies) < len(self._encoded):  # not sent yet
+            return [None] * len(self._encoded)
+        bodies = [None if reply is None else reply.get("body") for reply in self._replies]
+        for i, tolerate in self._tolerate.items():
+            if self._reply(i).get("status") in tolerate & _GONE:
+                bodies[i] = None
+        return bodies
 
     def failures(self) -> list[dict[str, Any]]:
         """The operations that failed (with ``ignore_4xx``, the ignored ones)."""
+        if self._sent and not self._answered_otherwise:
+            return []
         return [op.as_dict() for op in self.operations if not op.ok]
 
 

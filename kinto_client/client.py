@@ -1720,9 +1720,13 @@ class Client:
 def _with_id(data: Mapping[str, Any], record_id: Any) -> dict[str, Any]:
     """``data`` as a dict whose ``id`` is ``record_id`` slugified; the caller's
     dict itself when it already is one (nothing is ever written into it)."""
-    if type(data) is dict and type(record_id) is str and data.get("id") == record_id:
-        if utils.is_valid_id(record_id):
-            return data  # the common case: already there, as is
+    if (
+        type(data) is dict
+        and type(record_id) is str
+        and data.get("id") == record_id
+        and (record_id in utils.known_ids or utils.is_valid_id(record_id))
+    ):
+        return data  # the common case: already there, as is
     return {**data, "id": utils.slugify(record_id)}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import string
 from typing import Any
 
@@ -12,8 +11,6 @@ from kinto_client.exceptions import KintoException
 # Account ids are user names: Kinto allows ``+ . @`` in them, so they are
 # not slugified, only percent-encoded with those characters kept.
 _VERBATIM_FIELDS = {"user": "+.@"}
-#: Ids that slugifying and percent-encoding would leave as they are.
-_plain_id = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*").fullmatch
 
 
 class Endpoints:
@@ -47,18 +44,21 @@ class Endpoints:
 
     def __init__(self, root: str = "") -> None:
         self._root = root
-        #: each endpoint's %-format pattern (root filled in) and its fields
-        self._patterns: dict[str, tuple[str, tuple[str, ...]]] = {}
+        #: per endpoint: the path up to its first field (root filled in), then
+        #: each field with the literal text that follows it
+        self._steps: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
         for name, pattern in self.endpoints.items():
-            template, fields = [], []
+            head, steps = "", list[tuple[str, str]]()
             for literal, field, _, _ in string.Formatter().parse(pattern):
-                template.append(literal.replace("%", "%%"))
+                if steps:
+                    steps[-1] = (steps[-1][0], steps[-1][1] + literal)
+                else:
+                    head += literal
                 if field == "root":
-                    template.append(root.replace("%", "%%"))
+                    head += root
                 elif field:
-                    template.append(f"%({field})s")
-                    fields.append(field)
-            self._patterns[name] = ("".join(template), tuple(fields))
+                    steps.append((field, ""))
+            self._steps[name] = (head, tuple(steps))
 
     def get(self, endpoint: str, **kwargs: Any) -> str:
         """Return the path of ``endpoint`` with ``kwargs`` slugified and encoded.
@@ -67,24 +67,22 @@ class Endpoints:
         endpoint and the field; so does a value that slugifies to nothing.
         """
         try:
-            pattern, fields = self._patterns[endpoint]
+            path, steps = self._steps[endpoint]
         except KeyError:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        for field in fields:
+        known = utils.known_ids
+        for field, literal in steps:
             value = kwargs.get(field)
-            if type(value) is not str or not _plain_id(value):
-                return pattern % self._segments(endpoint, fields, kwargs)
-        # Every value is a valid id of URL-safe characters: used as is (the common case).
-        return pattern % kwargs
-
-    def _segments(self, endpoint: str, fields: tuple[str, ...], kwargs: Any) -> dict[str, str]:
-        """Each field's value made a valid, percent-encoded path segment."""
-        missing = [field for field in fields if kwargs.get(field) is None]
-        if missing:
-            raise KintoException(f"Cannot get {endpoint} endpoint, {','.join(missing)} is missing")
-        return {field: self._segment(endpoint, field, kwargs[field]) for field in fields}
+            if type(value) is not str or (value not in known and not utils.is_valid_id(value)):
+                if value is None:
+                    missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
+                    raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
+                value = self._segment(endpoint, field, value)
+            path += value
+            path += literal
+        return path
 
     @staticmethod
     def _segment(endpoint: str, field: str, value: Any) -> str:

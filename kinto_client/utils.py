@@ -6,7 +6,6 @@ import datetime
 import decimal
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -17,9 +16,29 @@ from unidecode import unidecode
 T = TypeVar("T")
 
 VALID_SLUG_REGEXP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
-_valid_slug = VALID_SLUG_REGEXP.fullmatch
-#: ``is_valid_id(text)``: is ``text`` (a ``str``) a valid Kinto id, as it is?
-is_valid_id = _valid_slug
+
+#: Strings recently found to be valid ids as they are. Bucket and collection
+#: names come back request after request, and a record's id is checked for
+#: its URL, then for its body: a set lookup is far cheaper than a match.
+known_ids: set[str] = set()
+_MAX_KNOWN_IDS = 1024
+
+
+def is_valid_id(text: str) -> bool:
+    """Whether the ``str`` ``text`` is a valid Kinto id as it is.
+
+    Hot paths test ``text in known_ids`` first, and call this on a miss.
+    """
+    if text in known_ids:
+        return True
+    if VALID_SLUG_REGEXP.fullmatch(text) is None:
+        return False
+    if len(known_ids) >= _MAX_KNOWN_IDS:
+        known_ids.clear()  # record ids pass through too: start afresh
+    known_ids.add(text)
+    return True
+
+
 _NOT_SLUG_CHARS = re.compile(r"[^\w\s-]")
 _SPACES_AND_HYPHENS = re.compile(r"[-\s]+")
 
@@ -32,12 +51,12 @@ def slugify(value: Any) -> str:
     transliterated to ASCII, lowercased, stripped of punctuation, and its
     spaces become hyphens (``"Hôtel de ville"`` gives ``"hotel-de-ville"``).
     """
-    if type(value) is str and _valid_slug(value):
+    if type(value) is str and (value in known_ids or is_valid_id(value)):
         return value  # the common case, first
     if isinstance(value, bool):
         raise TypeError(f"An id cannot be a boolean (got {value!r}).")
     text = str(value)
-    if _valid_slug(text):
+    if is_valid_id(text):
         return text
     text = unidecode(text)
     text = _NOT_SLUG_CHARS.sub("", text).strip().lower()
@@ -98,13 +117,17 @@ class _Encoder(json.JSONEncoder):
 
 _encoder = _Encoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
 _c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-_idle_encoders = threading.local()
-
-
-def _new_c_encoder() -> Callable[[Any, int], Sequence[str]]:
-    """The C encoder ``_encoder.encode`` would build, with the same settings."""
-    return _c_make_encoder(  # type: ignore[no-any-return]
-        {},  # markers: the circular-reference check, empty again after each call
+# The C encoder _encoder.encode() would build, built once. JSONEncoder.encode()
+# builds a new one per call, which costs as much as encoding a small record,
+# and a batch encodes thousands of operations one by one. Without markers (no
+# circular-reference bookkeeping per container) it holds no state, so one
+# serves every thread; a value that holds itself ends in a RecursionError,
+# which json_text() reports as a circular reference.
+_c_encode: Callable[[Any, int], Sequence[str]] | None = (
+    None
+    if _c_make_encoder is None  # an interpreter without the C accelerator
+    else _c_make_encoder(
+        None,  # markers
         _encoder.default,
         json.encoder.encode_basestring,  # ensure_ascii=False
         None,  # indent
@@ -114,6 +137,7 @@ def _new_c_encoder() -> Callable[[Any, int], Sequence[str]]:
         False,  # skipkeys
         False,  # allow_nan
     )
+)
 
 
 def json_dumps(payload: Any) -> bytes:
@@ -122,23 +146,28 @@ def json_dumps(payload: Any) -> bytes:
     Dates and datetimes become ISO 8601 strings. A value JSON cannot carry
     raises :class:`TypeError` naming the field that holds it.
     """
-    # JSONEncoder.encode() builds a new C encoder on every call, which costs
-    # as much as encoding a small record, and a batch encodes thousands of
-    # operations one by one: each thread reuses one. It is taken out of its
-    # slot while it runs (a reentrant call builds its own) and dropped after
-    # a failure (its circular-reference markers may be left dirty).
+    return json_text(payload).encode("utf-8")
+
+
+def json_text(payload: Any) -> str:
+    """:func:`json_dumps`, as text (known to encode to UTF-8)."""
     try:
-        if _c_make_encoder is None:  # an interpreter without the C accelerator
-            return _encoder.encode(payload).encode("utf-8")
-        encode = _idle_encoders.__dict__.pop("encode", None) or _new_c_encoder()
-        text = "".join(encode(payload, 0))
-        _idle_encoders.encode = encode
-        return text.encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        where = find_unencodable(payload)
+        text = _encoder.encode(payload) if _c_encode is None else "".join(_c_encode(payload, 0))
+        if not text.isascii():
+            text.encode("utf-8")  # a lone surrogate ("\ud800") cannot be sent
+        return text
+    except (TypeError, ValueError, RecursionError) as exc:
+        reason = str(exc)
+        try:
+            where = find_unencodable(payload)
+        except RecursionError:
+            where = None
+        if isinstance(exc, RecursionError):
+            circular = where is not None and where.endswith("(a circular reference)")
+            reason = "a value contains itself" if circular else "it is nested too deeply"
         field = f" at {where}" if where else ""
         raise TypeError(
-            f"Cannot encode the request body as JSON{field}: {exc}. "
+            f"Cannot encode the request body as JSON{field}: {reason}. "
             "Pass only dicts, lists, strings, numbers, booleans, None, "
             "dates or datetimes."
         ) from None

@@ -141,3 +141,36 @@ def test_batch_error_names_each_failed_operation(scoped):
             batch.create_record({"id": "exists"})
     assert [f["status"] for f in error.value.failures] == [412]
     assert [c["status"] for c in error.value.committed] == [201]
+
+
+def test_a_batch_refuses_a_method_it_cannot_carry(scoped, raw):
+    with pytest.raises(KintoException, match="cannot carry a 'TRACE' request"):
+        with scoped.batch() as batch:
+            batch.session.request("trace", "/buckets/x")
+    assert scoped.get_records() == []
+
+
+def test_queued_records_are_not_the_callers_dicts(scoped):
+    # The caller's dicts are encoded when queued: changing them afterwards
+    # changes nothing sent, and the client never writes into them.
+    plain = {"id": "plain", "n": 1}
+    renamed = {"id": "Hôtel de ville", "n": 2}
+    with scoped.batch() as batch:
+        batch.create_record(plain)
+        batch.create_record(renamed)
+        plain["n"] = 99
+        renamed["n"] = 99
+    assert renamed == {"id": "Hôtel de ville", "n": 99}
+    assert scoped.get_record("plain")["data"]["n"] == 1
+    assert scoped.get_record("hotel-de-ville")["data"]["n"] == 2
+
+
+def test_an_unencodable_record_raises_when_queued(scoped):
+    looped: dict[str, object] = {"id": "loop"}
+    looped["self"] = looped
+    circular = r"at body\.data\.self \(a circular reference\): a value contains itself"
+    with pytest.raises(TypeError, match=circular):
+        with scoped.batch() as batch:
+            batch.create_record({"id": "fine"})
+            batch.create_record(looped)
+    assert scoped.get_records() == []  # nothing was sent

@@ -239,9 +239,9 @@ def test_json_dumps_from_threads():
 
 def test_json_dumps_reentrant():
     # A value whose encoding encodes the object being encoded (default()
-    # runs while the thread's encoder is busy): the nested call must get
-    # its own encoder, whose markers do not hold the outer call's objects.
-    class Reentrant:
+    # calls isoformat() while the encoder is busy): the nested call works
+    # and sees nothing of the outer one.
+    class Reentrant(datetime.date):
         busy = False
 
         def isoformat(self) -> str:
@@ -253,20 +253,33 @@ def test_json_dumps_reentrant():
             finally:
                 Reentrant.busy = False
 
-    outer = {"a": [1, 2], "b": Reentrant()}
-    original = utils._Encoder.default
-
-    def default(self: json.JSONEncoder, o: object) -> object:
-        return o.isoformat() if isinstance(o, Reentrant) else original(self, o)
-
-    utils._Encoder.default = default  # type: ignore[method-assign]
-    utils._idle_encoders.__dict__.clear()  # built again, with this default()
-    try:
-        encoded = utils.json_dumps(outer)
-    finally:
-        utils._Encoder.default = original  # type: ignore[method-assign]
-        utils._idle_encoders.__dict__.clear()
+    outer = {"a": [1, 2], "b": Reentrant(2024, 1, 1)}
+    encoded = utils.json_dumps(outer)
     assert json.loads(encoded) == {"a": [1, 2], "b": '{"a":[1,2],"b":"inner"}'}
+
+
+def test_json_dumps_too_deep():
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        utils.json_dumps({"data": {"deep": deep}})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.text(max_size=12) | st.from_regex(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,10}", fullmatch=True),
+        max_size=40,
+    )
+)
+def test_is_valid_id_agrees_with_the_regex_whatever_it_remembers(texts):
+    for text in texts * 2:  # the second time, some are remembered
+        expected = utils.VALID_SLUG_REGEXP.fullmatch(text) is not None
+        assert bool(utils.is_valid_id(text)) is expected
+        assert (utils.slugify(text) == text) is expected or not expected
+        assert len(utils.known_ids) <= utils._MAX_KNOWN_IDS
+    assert all(utils.VALID_SLUG_REGEXP.fullmatch(known) for known in utils.known_ids)
 
 
 json_values = st.recursive(
