@@ -528,11 +528,21 @@ What was removed or avoided:
 
 - JSON is encoded once: a request body when it is prepared (retries resend the
   same bytes); a batch operation when it is queued, and each ``/batch`` body
-  is joined from those bytes. A queued operation keeps only its encoding, so
-  a large batch does not hold a tree of dicts per operation for the garbage
-  collector to walk.
-- Ids that are already valid and URL-safe (the common case) skip slugifying
-  and percent-encoding when URLs are built.
+  is joined from those texts.
+- One C JSON encoder is built once and shared. ``JSONEncoder.encode`` builds a
+  new one per call, which costs as much as encoding a small record; and it is
+  built without circular-reference markers, which cost a dict insert and
+  delete per container. A value that contains itself is still refused before
+  anything is sent, with the path to it in the message.
+- A batch keeps no object per operation: the method and the JSON text of each
+  operation in two lists, then each answer as the server gave it. A ``/batch``
+  answer whose operations all succeeded is accepted in one pass; reports
+  (``failures()``, ``KintoBatchException``) are built only when needed.
+- Valid ids are remembered (a bounded set): bucket and collection names are
+  checked once, not on every URL, and a record id checked for its URL is not
+  matched again for its body. A record's own dict is encoded as it is when
+  its id is already right (no copy). Paths are assembled from pieces
+  prepared once, not with ``str.format``.
 - No log message is formatted unless its level is enabled.
 - The server's settings (``batch_max_requests``) are read once per session.
 - One pooled connection per thread, for any sequence of calls.
@@ -543,14 +553,19 @@ What was removed or avoided:
   server's dicts; only a client without one wraps them (``KintoObject``) to
   remember where they came from.
 
+The batch path was tuned with instruction counts, which unlike CPU time do
+not move with the load on a shared machine: ``valgrind --tool=callgrind``
+on one ``scenarios.py`` run of 5,000 records at 1,000 per request, minus the
+same run with 0 records. The client's instructions went from 1.40 times the
+floor's to 1.24 times; what remains is each operation going through the
+public call path (``create_record``, the endpoint, the session) and being
+encoded on its own, where the floor encodes 1,000 at once.
+
 What was kept on purpose: ``requests``' environment lookups (``trust_env``):
 proxies (``HTTPS_PROXY``, ``NO_PROXY``), CA bundles (``REQUESTS_CA_BUNDLE``)
 and ``.netrc`` are features users rely on, and the floor pays the same cost.
 A batch validates and encodes each operation when it is queued, so that a bad
-argument raises before anything is sent and a replayed chunk can be checked
-operation by operation: with 1,000 operations per request, where the floor
-only builds one dict per record, that per-operation work is what remains of
-the client's cost.
+argument raises at the call that passed it, before anything is sent.
 """
 
 
