@@ -185,15 +185,10 @@ class BatchSession:
             endpoint = self._path(endpoint, params)
         # else: a path from Endpoints, as /batch wants it (the common case)
         sub: dict[str, Any] = {"method": method, "path": endpoint}
-        if method == "GET" or method == "HEAD":
-            pass
-        elif type(data) is dict and permissions is None and payload is None:
-            if data:  # Kinto rejects {"data": {}} in /batch bodies
-                sub["body"] = {"data": data}
-        else:
+        if method != "GET" and method != "HEAD":
             body = build_payload(data, permissions, payload)
             if not body.get("data"):
-                body.pop("data", None)
+                body.pop("data", None)  # Kinto rejects {"data": {}} in /batch bodies
             if body:
                 sub["body"] = body
         if headers:
@@ -235,10 +230,8 @@ class BatchSession:
         self._sent = True
         count = len(self._encoded)
         self._replies = [None] * count
-        size = self.batch_max_requests if self.batch_max_requests > 0 else max(count, 1)
         chunk_errors: list[KintoException] = []
-        for start in range(0, count, size):
-            chunk = range(start, min(start + size, count))
+        for chunk in utils.chunks(range(count), self.batch_max_requests):
             try:
                 self._send_chunk(chunk)
             except KintoException as exc:

@@ -1112,9 +1112,7 @@ class Client:
         the record's id is then in the answer (or in ``batch.results()``).
         """
         data, permissions = _unpack(data if data is not None else {}, permissions)
-        # The defaults, inline: batches call this thousands of times.
-        bucket = self._bucket_name if bucket is None else bucket
-        collection = self._collection_name if collection is None else collection
+        bucket, collection = self._bucket(bucket), self._collection(collection)
         record_id = id if id is not None else data.get("id")
         if record_id is None and server_id:
             endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)

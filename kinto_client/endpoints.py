@@ -43,7 +43,6 @@ class Endpoints:
     }
 
     def __init__(self, root: str = "") -> None:
-        self._root = root
         #: per endpoint: the path up to its first field (root filled in), then
         #: each field with the literal text that follows it
         self._steps: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}

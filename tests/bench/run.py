@@ -557,7 +557,7 @@ The batch path was tuned with instruction counts, which unlike CPU time do
 not move with the load on a shared machine: ``valgrind --tool=callgrind``
 on one ``scenarios.py`` run of 5,000 records at 1,000 per request, minus the
 same run with 0 records. The client's instructions went from 1.40 times the
-floor's to 1.24 times; what remains is each operation going through the
+floor's to 1.26 times; what remains is each operation going through the
 public call path (``create_record``, the endpoint, the session) and being
 encoded on its own, where the floor encodes 1,000 at once.
 
