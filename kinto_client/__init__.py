@@ -7,6 +7,7 @@
 __version__ = "5.0.0"
 
 from kinto_client.auth import BasicAuth, BearerTokenAuth
+from kinto_client.batch import Batch
 from kinto_client.client import Client, KintoObject, RecordList
 from kinto_client.endpoints import Endpoints
 from kinto_client.exceptions import (
@@ -20,12 +21,17 @@ from kinto_client.exceptions import (
     KintoTimeout,
     MissingId,
 )
+from kinto_client.payloads import DO_NOT_OVERWRITE, ID_FIELD, OBJECTS_PERMISSIONS
 from kinto_client.retry import Retry
 from kinto_client.session import Session, create_session
 
 __all__ = [
+    "DO_NOT_OVERWRITE",
+    "ID_FIELD",
+    "OBJECTS_PERMISSIONS",
     "BackoffException",
     "BasicAuth",
+    "Batch",
     "BearerTokenAuth",
     "BucketNotFound",
     "CapabilityMissing",

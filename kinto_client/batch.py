@@ -1,30 +1,33 @@
-"""Batch: a session that queues requests and sends them to ``POST /batch`` in chunks.
+"""The batch sender: queues requests, then sends them to ``POST /batch`` in chunks.
 
-Each queued request is validated and JSON-encoded when it is queued, so a
-bad argument raises before anything is sent, and each chunk's body is
-assembled from the already-encoded parts (nothing is encoded twice).
+Each queued request was checked when the client built it, so a bad argument
+raises at the call that passed it and nothing is sent. Each chunk is encoded
+at once when it is sent. Sending stops at the first chunk holding a failure
+that is not tolerated: the chunks after it are not sent (as in kinto-client
+4.0), and :class:`~kinto_client.exceptions.KintoBatchException` says what
+was committed, what failed, what may have been applied, and what was not sent.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from kinto_client import utils
-from kinto_client.exceptions import KintoBatchException, KintoException
-from kinto_client.session import Session, build_payload, replay_landed
+from kinto_client import payloads, utils
+from kinto_client.exceptions import KintoBatchException, KintoException, describe_body
+from kinto_client.pipeline import NO_STATUSES, Request, Response
+from kinto_client.retry import Failure
+from kinto_client.session import Session
 
 logger = logging.getLogger("kinto_client")
 
-__all__ = ["BatchSession", "Operation"]
+__all__ = ["Batch", "Operation"]
 
-
-_NO_TOLERANCE: frozenset[int] = frozenset()
 #: the methods a /batch sub-request may use
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
@@ -33,17 +36,11 @@ _GONE = frozenset({403, 404})
 
 @dataclass
 class Operation:
-    """One queued operation and, once sent, its outcome: a report, built on demand.
+    """One queued operation and, once sent, its outcome: a report, built on demand."""
 
-    A batch does not keep one of these per operation while it works: it
-    keeps each operation's method and JSON encoding, then each answer as
-    the server gave it (a large batch is a few lists, not thousands of
-    objects). :attr:`BatchSession.operations` builds these to report.
-    """
-
-    encoded: str
+    request: dict[str, Any]
     method: str
-    tolerate: frozenset[int] = frozenset()
+    tolerate: frozenset[int] = NO_STATUSES
     status: int | None = None
     body: Any = None
     headers: dict[str, str] | None = None
@@ -52,11 +49,8 @@ class Operation:
     #: answered with success, but a later sub-request of the same ``/batch``
     #: request got a 409, on which Kinto rolls back the whole transaction
     rolled_back: bool = False
-
-    @property
-    def request(self) -> dict[str, Any]:
-        """The sub-request as sent to ``/batch``: ``method``, ``path``, ``body``, ``headers``."""
-        return json.loads(self.encoded)  # type: ignore[no-any-return]
+    #: it may have been applied, but no answer says so (a 5xx, a lost reply)
+    uncertain: bool = False
 
     @property
     def ok(self) -> bool:
@@ -66,13 +60,18 @@ class Operation:
     def outcome(self) -> str:
         """``'committed'``, ``'failed'``, ``'rolled back'`` (answered with
         success, then undone by a later 409 in the same ``/batch`` request),
-        ``'unknown'`` (the ``/batch`` request carrying it failed: it may or
-        may not be applied) or ``'not sent'``."""
+        ``'unknown'`` (it may or may not be applied: its ``/batch`` request
+        failed after sending, or it was answered 5xx and could not safely be
+        sent again) or ``'not sent'``."""
         if self.rolled_back:
             return "rolled back"
+        if self.ok:
+            return "committed"
+        if self.uncertain:
+            return "unknown"
         if self.status is not None:
-            return "committed" if self.ok else "failed"
-        return "unknown" if self.error is not None else "not sent"
+            return "failed"
+        return "not sent"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,73 +90,129 @@ def _succeeded(status: Any, tolerate: frozenset[int]) -> bool:
     return type(status) is int and (status < 400 or status in tolerate)
 
 
-class BatchSession:
+class Batch:
     """Queue requests, then send them to the server's ``/batch`` endpoint.
 
-    :param session: the real :class:`~kinto_client.session.Session` that
-        sends each chunk (with its retry policy and auth).
+    ``client.batch()`` makes one; kinto-client 4.0 code may also build it
+    as ``Batch(client, batch_max_requests=0)`` and use :meth:`request`,
+    :meth:`send` and :meth:`reset`.
+
+    :param client: the client (or the :class:`~kinto_client.session.Session`)
+        whose session sends each chunk, with its retry policy and auth.
     :param batch_max_requests: chunk size; ``0`` or less sends one request.
     :param ignore_4xx: report 4xx sub-failures in :meth:`failures` instead
-        of raising :class:`~kinto_client.exceptions.KintoBatchException`.
+        of raising :class:`~kinto_client.exceptions.KintoBatchException`
+        (and go on with the next chunks).
     """
 
-    is_batch = True
-
-    def __init__(
-        self, session: Session, batch_max_requests: int = 0, ignore_4xx: bool = False
-    ) -> None:
-        self.session = session
-        self.server_url = session.server_url
+    def __init__(self, client: Any, batch_max_requests: int = 0, ignore_4xx: bool = False) -> None:
+        session = getattr(client, "session", client)
+        if isinstance(session, Batch):
+            session = session.session
+        if not isinstance(session, Session):
+            raise TypeError(
+                f"Batch() needs a Client or a Session to send with; got a {type(client).__name__}."
+            )
+        #: the HTTP session that sends each chunk
+        self.session: Session = session
+        self.endpoints = getattr(client, "endpoints", None)
         self.batch_max_requests = batch_max_requests
         self.ignore_4xx = ignore_4xx
-        self.cache = session.cache
         self._prefix = urlsplit(session.server_url).path.rstrip("/")
+        self.reset()
+
+    def reset(self) -> None:
+        """Empty the queue and forget any answers, to use this batch again."""
         self._sent = False
         # One entry per queued operation, by position:
-        self._methods: list[str] = []
-        self._encoded: list[str] = []  # the sub-request, JSON
+        self._requests: list[Request] = []
+        self._subs: list[dict[str, Any]] = []  # the sub-request, as /batch takes it
         self._replies: list[dict[str, Any] | None] = []  # the server's answers
         # Only for the few operations concerned, by position:
-        self._tolerate: dict[int, frozenset[int]] = {}  # statuses that count as success
         self._errors: dict[int, KintoException] = {}  # the /batch call carrying it failed
         self._rolled_back: set[int] = set()  # undone by a later 409 in its /batch call
+        self._uncertain: set[int] = set()  # may have been applied, no answer says so
         #: some operation was answered other than with success (or not at all)
         self._answered_otherwise = False
 
+    @classmethod
+    def within(cls, client: Any, ignore_4xx: bool = False) -> Batch:
+        """The batch that ``client.batch()`` queues into: a new one sized by the
+        server, or, for a client that is already a batch client, its own batch
+        (a nested block queues into the outer one, which sends everything)."""
+        if isinstance(client.session, Batch):
+            return client.session
+        return cls(client, client.batch_max_requests, ignore_4xx)
+
+    @property
+    def server_url(self) -> str:
+        return self.session.server_url
+
+    @property
+    def auth(self) -> Any:
+        """The credentials of the session that sends the batch."""
+        return self.session.auth
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self.session.auth = value
+
+    def copy(self, **changes: Any) -> Batch:
+        """Not for a batch: its requests go with the session of its block."""
+        raise KintoException(
+            f"A batch client cannot take new session settings ({', '.join(sorted(changes))}): "
+            "clone the client outside the batch block instead."
+        )
+
     def __repr__(self) -> str:
-        return f"<BatchSession {self.server_url} ({len(self._encoded)} queued)>"
+        return f"<Batch {self.server_url} ({len(self._subs)} queued)>"
 
-    @property
-    def requests(self) -> list[dict[str, Any]]:
-        """The queued sub-requests, as sent to ``/batch``."""
-        return [json.loads(encoded) for encoded in self._encoded]
+    def close(self) -> None:
+        """Nothing to release: the batch holds no connection of its own."""
 
-    @property
-    def operations(self) -> list[Operation]:
-        """Every queued operation with its outcome so far."""
-        return [self._operation(i) for i in range(len(self._encoded))]
+    # -- queueing ---------------------------------------------------------------
 
-    def _operation(self, i: int) -> Operation:
-        reply = self._reply(i)
-        return Operation(
-            self._encoded[i],
-            self._methods[i],
-            self._tolerate.get(i, _NO_TOLERANCE),
-            reply.get("status"),
-            reply.get("body"),
-            reply.get("headers"),
-            self._errors.get(i),
-            i in self._rolled_back,
-        )
-
-    def _reply(self, i: int) -> dict[str, Any]:
-        return (self._replies[i] if i < len(self._replies) else None) or {}
-
-    def _ok(self, i: int) -> bool:
-        status = self._reply(i).get("status")
-        return _succeeded(status, self._tolerate.get(i, _NO_TOLERANCE)) and (
-            i not in self._rolled_back
-        )
+    def dispatch(self, request: Request) -> Response:
+        """Queue ``request``; its answer comes with :meth:`results` once sent."""
+        if self._sent:
+            raise KintoException("This batch was already sent; start a new client.batch().")
+        if request.needs_answer:
+            raise KintoException(
+                f"{request.needs_answer} needs the server's answer at once, so it is not "
+                "possible inside a batch; call it on the client outside the batch block."
+            )
+        if request.files:
+            raise KintoException(
+                "File uploads cannot go through /batch (it carries JSON only): "
+                "call it on the client outside the batch block."
+            )
+        method = request.method
+        if method not in _METHODS:
+            raise KintoException(
+                f"/batch cannot carry a {method!r} request: use one of {', '.join(_METHODS)}."
+            )
+        headers = request.headers
+        content_type = (headers or {}).get("Content-Type", "application/json")
+        if content_type != "application/json":
+            raise KintoException(
+                f"A {content_type} request cannot go through Kinto's /batch (it sends "
+                "every sub-request as application/json): send it outside the batch block."
+            )
+        path = request.path
+        if request.query or path[:1] != "/" or (self._prefix and path.startswith(self._prefix)):
+            path = self._path(path, request.query)
+        sub: dict[str, Any] = {"method": method, "path": path}
+        body = request.body
+        if body is not None and method != "GET" and method != "HEAD":
+            if not body.get("data") and "data" in body:
+                body = {k: v for k, v in body.items() if k != "data"}  # Kinto rejects {"data": {}}
+            if body:
+                sub["body"] = body
+        if headers:
+            sub["headers"] = headers if type(headers) is dict else dict(headers)
+        self._requests.append(request)
+        self._subs.append(sub)
+        return Response(None)
 
     def request(
         self,
@@ -165,43 +220,28 @@ class BatchSession:
         endpoint: str,
         data: Any = None,
         permissions: Any = None,
-        payload: Any = None,
         headers: Mapping[str, str] | None = None,
-        params: Mapping[str, Any] | None = None,
-        tolerate: tuple[int, ...] | frozenset[int] = (),
         **kwargs: Any,
-    ) -> tuple[None, dict[str, str]]:
-        """Queue one request; returns ``(None, {})`` (results come after sending)."""
-        if self._sent:
-            raise KintoException("This batch was already sent; start a new client.batch().")
-        if kwargs and kwargs.get("files"):
-            raise KintoException("File uploads cannot go through /batch; upload them outside.")
-        method = method.upper()
-        if method not in _METHODS:
-            raise KintoException(
-                f"/batch cannot carry a {method!r} request: use one of {', '.join(_METHODS)}."
-            )
-        if params or endpoint[:1] != "/" or (self._prefix and endpoint.startswith(self._prefix)):
-            endpoint = self._path(endpoint, params)
-        # else: a path from Endpoints, as /batch wants it (the common case)
-        sub: dict[str, Any] = {"method": method, "path": endpoint}
-        if method != "GET" and method != "HEAD":
-            body = build_payload(data, permissions, payload)
-            if not body.get("data"):
-                body.pop("data", None)  # Kinto rejects {"data": {}} in /batch bodies
-            if body:
-                sub["body"] = body
-        if headers:
-            sub["headers"] = headers if type(headers) is dict else dict(headers)
-        encoded = utils.json_text(sub)  # now: bad input raises before anything is sent
-        if tolerate:
-            self._tolerate[len(self._encoded)] = frozenset(tolerate)
-        self._encoded.append(encoded)
-        self._methods.append(method)
-        return None, {}
+    ) -> tuple[defaultdict[str, Any], defaultdict[str, Any]]:
+        """Queue one request, as kinto-client 4.0's ``Batch.request`` did.
 
-    def _path(self, endpoint: str, params: Mapping[str, Any] | None) -> str:
-        """The path of ``endpoint`` below the server URL, with ``params``."""
+        Returns two empty ``defaultdict(dict)`` (4.0's placeholder for the
+        answer, which only exists once the batch is sent). ``payload=`` and
+        ``params=`` are accepted too.
+        """
+        method = method.upper()
+        body = None
+        if method not in ("GET", "HEAD"):
+            body = payloads.kinto_body(data, permissions, kwargs.pop("payload", None)) or None
+        params = kwargs.pop("params", None)
+        if kwargs:
+            raise TypeError(f"Batch.request() got unexpected arguments: {', '.join(kwargs)}")
+        query = utils.encode_params(dict(params)) if params else None
+        self.dispatch(Request(method, endpoint, body=body, query=query, headers=headers))
+        return defaultdict(dict), defaultdict(dict)
+
+    def _path(self, endpoint: str, query: Mapping[str, Any] | None) -> str:
+        """The path of ``endpoint`` below the server URL, with ``query``."""
         path = endpoint
         if path.startswith(self.server_url):
             path = path[len(self.server_url) :]
@@ -212,47 +252,51 @@ class BatchSession:
             path = path[len(self._prefix) :]
         if not path.startswith("/"):
             path = "/" + path
-        if params:
-            path += ("&" if "?" in path else "?") + urlencode(params, doseq=True)
+        if query:
+            path += ("&" if "?" in path else "?") + urlencode(query, doseq=True)
         return path
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The queued sub-requests, as sent to ``/batch``."""
+        return list(self._subs)
 
     # -- sending --------------------------------------------------------------
 
-    def send(self) -> list[Any]:
-        """Send every queued operation; return one response body per operation.
+    def send(self) -> list[tuple[Any, Mapping[str, str]]]:
+        """Send the queued operations; return ``(body, headers)`` of each ``/batch`` call.
 
-        Sub-responses with a retryable status (429, 5xx) are sent again,
-        alone, under the session's retry policy. When failures remain (4xx
-        unless ``ignore_4xx``; anything else always), raises
-        :class:`~kinto_client.exceptions.KintoBatchException` describing every
-        operation: committed, failed, or never sent.
+        Sub-responses with a retryable status are sent again, alone, as the
+        session's retry policy decides. Sending stops at the first chunk
+        that holds a failure which is not tolerated (4xx with
+        ``ignore_4xx``): the chunks after it are not sent. Then
+        :class:`~kinto_client.exceptions.KintoBatchException` describes every
+        operation: committed, failed, unknown, rolled back, or not sent.
         """
         self._sent = True
-        count = len(self._encoded)
+        count = len(self._subs)
         self._replies = [None] * count
+        answers: list[tuple[Any, Mapping[str, str]]] = []
         chunk_errors: list[KintoException] = []
         for chunk in utils.chunks(range(count), self.batch_max_requests):
             try:
-                self._send_chunk(chunk)
+                answers.append(self._send_chunk(chunk))
             except KintoException as exc:
-                # The server is unreachable or refuses /batch: later chunks
-                # would fail alike, so stop and report what got where.
                 chunk_errors.append(exc)
                 self._answered_otherwise = True
+                landed = getattr(exc, "may_have_landed", True)
                 for i in chunk:
                     if self._replies[i] is None:
                         self._errors[i] = exc
+                        if landed:
+                            self._uncertain.add(i)
+                break
+            if self._answered_otherwise and any(self._blocking(i) for i in chunk):
                 break
         if not self._answered_otherwise:
-            return self.results()  # every operation answered with success
+            return answers  # every operation answered with success
         operations = self.operations
-        failed = [
-            op
-            for op in operations
-            if not op.ok
-            and not (self.ignore_4xx and op.outcome == "failed" and 400 <= op.status < 500)  # type: ignore[operator]
-        ]
-        if failed or chunk_errors:
+        if chunk_errors or any(self._blocking(i) for i in range(count)):
             raise KintoBatchException([op.as_dict() for op in operations], chunk_errors)
         for op in operations:
             if not op.ok:
@@ -261,119 +305,157 @@ class BatchSession:
                     op.method,
                     op.request["path"],
                     op.status,
-                    op.body,
+                    describe_body(op.body),
                 )
-        return self.results()
+        return answers
 
-    def _send_chunk(self, chunk: Sequence[int]) -> None:
-        """Send the operations at positions ``chunk``; retry those answered 429/5xx."""
+    def _blocking(self, i: int) -> bool:
+        """Whether operation ``i`` failed in a way that stops the batch."""
+        if self._ok(i):
+            return False
+        status = self._reply(i).get("status")
+        ignorable = self.ignore_4xx and type(status) is int and 400 <= status < 500
+        return not ignorable or i in self._uncertain or i in self._rolled_back
+
+    def _send_chunk(self, chunk: Sequence[int]) -> tuple[Any, Mapping[str, str]]:
+        """Send the operations at positions ``chunk``; retry those the policy allows."""
         policy = self.session.retry
         started = time.monotonic()
         pending = chunk
         retries = 0
+        first: tuple[Any, Mapping[str, str]] | None = None
         replies = self._replies
-        rolled_back = self._rolled_back
-        while pending:
-            response = self.session.send(self._prepare(pending))
-            answers = (response.body or {}).get("responses", [])
-            if len(answers) != len(pending):
-                raise KintoException(
-                    f"/batch answered {len(answers)} responses for {len(pending)} requests."
-                )
+        resent: set[int] = set()
+        while True:
+            response = self._post(pending)
+            answers = _responses(response.body, len(pending))
+            if first is None:
+                first = (response.body, response.headers)
             all_succeeded = True
             for i, answer in zip(pending, answers):
                 replies[i] = answer
-                status = answer.get("status")
-                if type(status) is not int or status >= 400 or (rolled_back and i in rolled_back):
+                status = answer["status"]
+                if status >= 400 or i in self._rolled_back:
                     all_succeeded = False
             if all_succeeded:
-                return  # the common case: nothing to decide
+                return first  # the common case: nothing to decide
             self._answered_otherwise = True
-            retry_later, retry_after = self._review(pending, response.replayed, policy.statuses)
+            retry_later: list[int] = []
+            wait = 0.0
+            for i in self._review(pending, response.replayed, resent):
+                # a write rolled back by a later 409 failed as that 409 did
+                status = 409 if i in self._rolled_back else self._reply(i).get("status")
+                headers = self._reply(i).get("headers") or {}
+                failure = Failure("status", status, headers.get("Retry-After"))
+                decision = policy.decide(
+                    failure,
+                    method=self._requests[i].method,
+                    idempotent=bool(self._requests[i].idempotent),
+                    retries_done=retries,
+                    elapsed=time.monotonic() - started,
+                )
+                if decision.retry:
+                    retry_later.append(i)
+                    wait = max(wait, decision.wait)
+                elif failure.may_have_landed:
+                    self._uncertain.add(i)
             if not retry_later:
-                return
-            wait = policy.wait(retries, retry_after)
-            if not policy.allows(retries, started, wait):
-                return
+                return first
             retries += 1
             logger.info(
                 "Retrying %d batch operation(s) answered %s (attempt %d), in %.2fs",
                 len(retry_later),
-                sorted({status for i in retry_later if (status := self._reply(i).get("status"))}),
+                sorted({self._reply(i).get("status") for i in retry_later}, key=str),
                 retries + 1,
                 wait,
             )
             time.sleep(wait)
             pending = retry_later
+            resent.update(retry_later)
+            for i in retry_later:
+                self._uncertain.discard(i)
 
-    def _review(
-        self, pending: Sequence[int], replayed: bool, retry_statuses: frozenset[int]
-    ) -> tuple[list[int], str | None]:
+    def _post(self, positions: Sequence[int]) -> Response:
+        if isinstance(positions, range):
+            subs = self._subs[positions.start : positions.stop]
+            requests = self._requests[positions.start : positions.stop]
+        else:
+            subs = [self._subs[i] for i in positions]
+            requests = [self._requests[i] for i in positions]
+        return self.session.dispatch(
+            Request(
+                "POST",
+                "/batch",
+                body={"requests": subs},
+                idempotent=all(request.idempotent for request in requests),
+            )
+        )
+
+    def _review(self, pending: Sequence[int], replayed: bool, resent: set[int]) -> list[int]:
         """Settle the answers to ``pending`` that were not plain successes.
 
-        Returns the positions to send again (a retryable status, or rolled
-        back by a 409) and the last ``Retry-After`` seen.
+        Returns the positions that failed with a status the policy may retry
+        (a rolled-back write counts as answered 409).
         """
-        retry_later: list[int] = []
-        retry_after: str | None = None
+        failed: list[int] = []
         for i in pending:
             reply = self._reply(i)
             status = reply.get("status")
-            tolerate = self._tolerate.get(i, _NO_TOLERANCE)
-            resent = i in self._rolled_back
+            tolerate = self._requests[i].tolerate
             self._rolled_back.discard(i)
             if status == 412 and status in tolerate:
                 existing = _existing(reply.get("body"))
                 if existing is not None:
                     reply["body"] = {"data": existing}
-            elif (replayed or resent) and not self._ok(i):
-                # Its earlier answer may have been committed after all (a
-                # backend without transactions): 412/404 may be our own.
-                self._resolve_replay(i, reply)
-            if reply.get("status") in retry_statuses and not self._ok(i):
-                retry_later.append(i)
-                retry_after = (reply.get("headers") or {}).get("Retry-After") or retry_after
+            elif (replayed or i in resent) and not self._ok(i):
+                # Its earlier attempt may have been applied: 412/404 may be our own.
+                settled = self.session.settle_replay(self._requests[i], status)
+                if settled is not None:
+                    reply["status"], reply["body"] = settled.status, settled.body
+            if not self._ok(i):
+                failed.append(i)
         conflicts = [k for k, i in enumerate(pending) if self._reply(i).get("status") == 409]
         if conflicts:
             # Kinto aborts the /batch transaction on a 409 sub-response: the
             # writes answered before it were rolled back. Send them again.
             for i in pending[: conflicts[-1]]:
-                if self._ok(i) and self._methods[i] not in ("GET", "HEAD"):
+                if self._ok(i) and self._requests[i].method not in ("GET", "HEAD"):
                     self._rolled_back.add(i)
-            again = set(retry_later)
-            retry_later = [i for i in pending if i in self._rolled_back or i in again]
-        return retry_later, retry_after
-
-    def _prepare(self, positions: Sequence[int]) -> Any:
-        if isinstance(positions, range):
-            parts = self._encoded[positions.start : positions.stop]
-            methods = self._methods[positions.start : positions.stop]
-        else:
-            parts = [self._encoded[i] for i in positions]
-            methods = [self._methods[i] for i in positions]
-        call = self.session.prepare(
-            "POST",
-            "/batch",
-            headers={"Content-Type": "application/json"},
-            idempotent="POST" not in methods,
-        )
-        call.body = ('{"requests":[' + ",".join(parts) + "]}").encode("utf-8")
-        return call
-
-    def _resolve_replay(self, i: int, reply: dict[str, Any]) -> None:
-        """A replayed chunk: a write answered 412/404 may be our own first attempt."""
-        method = self._methods[i]
-        status = reply.get("status")
-        if method == "DELETE" and status == 404:
-            reply["status"], reply["body"] = 200, {"data": {"deleted": True}}
-            return
-        if status == 412 and method in ("PUT", "PATCH"):
-            existing = _existing(reply.get("body"))
-            sent = json.loads(self._encoded[i]).get("body") or {}
-            if replay_landed(sent.get("data"), existing):
-                reply["status"], reply["body"] = 200, {"data": existing}
+            rolled = [i for i in pending if i in self._rolled_back]
+            failed = sorted(set(failed) | set(rolled), key=list(pending).index)
+        return failed
 
     # -- results ----------------------------------------------------------------
+
+    def _reply(self, i: int) -> dict[str, Any]:
+        return (self._replies[i] if i < len(self._replies) else None) or {}
+
+    def _ok(self, i: int) -> bool:
+        status = self._reply(i).get("status")
+        return _succeeded(status, self._requests[i].tolerate) and i not in self._rolled_back
+
+    @property
+    def operations(self) -> list[Operation]:
+        """Every queued operation with its outcome so far."""
+        return [self._operation(i) for i in range(len(self._subs))]
+
+    def _operation(self, i: int) -> Operation:
+        reply = self._reply(i)
+        rolled_back = i in self._rolled_back
+        uncertain = i in self._uncertain and not _succeeded(
+            reply.get("status"), self._requests[i].tolerate
+        )
+        return Operation(
+            self._subs[i],
+            self._requests[i].method,
+            self._requests[i].tolerate,
+            reply.get("status"),
+            reply.get("body"),
+            reply.get("headers"),
+            self._errors.get(i),
+            rolled_back,
+            uncertain or (rolled_back and i in self._uncertain),
+        )
 
     def results(self) -> list[Any]:
         """One response body per queued operation, in order, across chunks.
@@ -384,19 +466,38 @@ class BatchSession:
         create gives the existing object, ``{'data': {...}}``. An operation
         never answered (the batch failed first) gives ``None``.
         """
-        if len(self._replies) < len(self._encoded):  # not sent yet
-            return [None] * len(self._encoded)
+        if len(self._replies) < len(self._subs):  # not sent yet
+            return [None] * len(self._subs)
         bodies = [None if reply is None else reply.get("body") for reply in self._replies]
-        for i, tolerate in self._tolerate.items():
-            if self._reply(i).get("status") in tolerate & _GONE:
+        for i, request in enumerate(self._requests):
+            if request.tolerate and self._reply(i).get("status") in request.tolerate & _GONE:
                 bodies[i] = None
         return bodies
 
     def failures(self) -> list[dict[str, Any]]:
-        """The operations that failed (with ``ignore_4xx``, the ignored ones)."""
+        """The operations that did not succeed (with ``ignore_4xx``, the ignored ones)."""
         if self._sent and not self._answered_otherwise:
             return []
         return [op.as_dict() for op in self.operations if not op.ok]
+
+
+def _responses(body: Any, expected: int) -> list[dict[str, Any]]:
+    """The sub-responses of a ``/batch`` answer, checked: what the server sent
+    instead is named when it is not a list of one answer per request."""
+    answers = body.get("responses") if isinstance(body, dict) else None
+    if not isinstance(answers, list) or len(answers) != expected:
+        got = (
+            f"{len(answers)} responses"
+            if isinstance(answers, list)
+            else f"{describe_body(body)} instead of {{'responses': [...]}}"
+        )
+        raise KintoException(f"/batch answered {got} for {expected} requests.")
+    for answer in answers:
+        if not isinstance(answer, dict) or type(answer.get("status")) is not int:
+            raise KintoException(
+                f"/batch answered a sub-response without a status: {describe_body(answer)}"
+            )
+    return answers
 
 
 def _existing(body: Any) -> Any:

@@ -1,7 +1,10 @@
 """The Client: Kinto resources as Python methods.
 
-A client holds defaults (bucket, collection) and turns each call into an
-endpoint plus a request for its session; it never touches HTTP itself.
+A client holds defaults (bucket, collection) and turns each call into one
+:class:`~kinto_client.pipeline.Request`, with its body built by
+:mod:`kinto_client.payloads`, for its sender: the HTTP session, which sends
+at once, or a batch, which queues. It never asks which one it holds, and
+never touches HTTP itself.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import mimetypes
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from kinto_client import utils
+from kinto_client import payloads, utils
 from kinto_client.auth import BasicAuth
-from kinto_client.batch import BatchSession
+from kinto_client.batch import Batch
 from kinto_client.endpoints import Endpoints
 from kinto_client.exceptions import (
     BucketNotFound,
@@ -33,15 +37,16 @@ from kinto_client.exceptions import (
     KintoHTTPError,
     KintoTimeout,
     MissingId,
+    describe_body,
 )
-from kinto_client.session import Session, check_permissions, create_session
+from kinto_client.payloads import DO_NOT_OVERWRITE
+from kinto_client.pipeline import NO_STATUSES, Request, Response, Sender
+from kinto_client.session import Session, create_session
 
 logger = logging.getLogger("kinto_client")
 
 __all__ = ["DO_NOT_OVERWRITE", "NOT_MODIFIED", "PATCH_TYPES", "Client", "NotModified", "RecordList"]
 
-#: Create only: the server answers 412 if the object already exists.
-DO_NOT_OVERWRITE = {"If-None-Match": "*"}
 _TOLERATE_412 = frozenset({412})
 
 #: ``patch_type`` values of the ``patch_*`` methods and their content types:
@@ -54,19 +59,18 @@ PATCH_TYPES = {
     "json-patch": "application/json-patch+json",
 }
 
-#: The permissions every object has: JSON Patch can address their principals
-#: directly. Others (``collection:create``...) may be absent from an object.
-_BASE_PERMISSIONS = ("read", "write")
-
 #: What ``if_exists=True`` accepts from a DELETE (403: see ``Client._absent``).
-_ABSENT = (403, 404)
+_ABSENT = frozenset({403, 404})
+#: The methods that write a whole object (``update_*``) may use.
+_UPDATE_METHODS = ("PUT", "PATCH")
 
 
 class NotModified:
     """The answer of a list read with ``if_none_match=`` when nothing changed.
 
-    Not a list, so it cannot be mistaken for an empty result: test it with
-    ``result is NOT_MODIFIED``.
+    It iterates as empty and is falsy, so kinto-client 4.0 code that loops
+    over the result keeps working; new code tells it apart from an empty
+    list with ``result is NOT_MODIFIED``.
     """
 
     _instance: NotModified | None = None
@@ -79,12 +83,21 @@ class NotModified:
     def __repr__(self) -> str:
         return "NOT_MODIFIED"
 
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __bool__(self) -> bool:
+        return False
+
 
 #: See :class:`NotModified`.
 NOT_MODIFIED = NotModified()
 
 #: Keyword arguments of :class:`Client` that configure its session.
-_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff")
+_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert")
 
 
 class RecordList(list):  # type: ignore[type-arg]
@@ -120,6 +133,16 @@ class KintoObject(dict):  # type: ignore[type-arg]
         self.origin = origin
 
 
+class _ServerInfo:
+    """``GET /``, read once and shared by a client and its clones."""
+
+    __slots__ = ("lock", "value")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: dict[str, Any] | None = None
+
+
 class Client:
     """A client for one Kinto server.
 
@@ -135,14 +158,16 @@ class Client:
     :param retry_after: a fixed wait between retries, overriding the server's
         ``Retry-After`` (not recommended).
 
-    Keyword-only: ``timeout``, ``headers``, ``verify``, ``on_backoff`` (see
-    :class:`~kinto_client.session.Session`) and ``ignore_batch_4xx``.
+    Keyword-only: ``timeout``, ``headers``, ``verify``, ``on_backoff``,
+    ``http``, ``cert`` (see :class:`~kinto_client.session.Session`) and
+    ``ignore_batch_4xx``. A client is a context manager: leaving the block
+    closes its connections (:meth:`close`).
     """
 
     def __init__(
         self,
         server_url: str | None = None,
-        session: Session | BatchSession | None = None,
+        session: Sender | None = None,
         auth: Any = None,
         bucket: str | None = "default",
         collection: str | None = None,
@@ -157,15 +182,31 @@ class Client:
             raise TypeError(
                 f"Client() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
             )
-        if isinstance(session, BatchSession):
-            self.session: Any = session
-        else:
-            self.session = create_session(
-                server_url, auth, session, retry, retry_after, **session_options
+        #: The arguments that made the session, as kinto-client 4.0 kept them.
+        self.session_kwargs = {
+            "server_url": server_url,
+            "auth": auth,
+            "session": session,
+            "retry": retry,
+            "retry_after": retry_after,
+        }
+        #: What carries this client's requests: a Session, or a Batch.
+        self.session: Sender = (
+            session
+            if isinstance(session, Batch)
+            else create_session(
+                server_url,
+                auth,
+                cast("Session | None", session),
+                retry,
+                retry_after,
+                **session_options,
             )
+        )
         self._bucket_name = bucket
         self._collection_name = collection
         self._ignore_batch_4xx = ignore_batch_4xx
+        self._server_info = _ServerInfo()
         self.endpoints = Endpoints()
 
     def __repr__(self) -> str:
@@ -188,6 +229,20 @@ class Client:
     def server_url(self) -> str:
         return str(self.session.server_url)
 
+    def close(self) -> None:
+        """Close the connections of this client's session, in every thread.
+
+        Clones share the session: closing one closes theirs. A closed client
+        still works; it opens new connections when next used.
+        """
+        self.session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
     # -- clients --------------------------------------------------------------
 
     def clone(self, **kwargs: Any) -> Client:
@@ -195,26 +250,25 @@ class Client:
         unless overridden.
 
         Giving ``server_url``, ``auth``, ``retry``, ``retry_after`` or a
-        session option (``timeout``, ``headers``, ``verify``, ``on_backoff``)
+        session option (``timeout``, ``headers``, ``verify``, ``on_backoff``...)
         makes a new session that copies everything else from this one.
         """
         new_session = {"server_url", "auth", "retry", "retry_after", *_SESSION_OPTIONS}
-        if "session" not in kwargs and new_session & set(kwargs):
-            http = self._http_session
-            kwargs.setdefault("server_url", http.server_url)
-            kwargs.setdefault("auth", http.auth)
-            kwargs.setdefault("retry", http.retry)
-            for option in _SESSION_OPTIONS:
-                kwargs.setdefault(option, getattr(http, option))
-            kwargs["headers"] = {
-                k: v for k, v in kwargs["headers"].items() if k not in ("User-Agent", "Accept")
-            }
-        else:
-            kwargs.setdefault("session", self.session)
+        changes = {key: kwargs.pop(key) for key in new_session & set(kwargs)}
+        if "session" not in kwargs:
+            kwargs["session"] = self.session.copy(**changes) if changes else self.session
+        elif changes:
+            raise TypeError(
+                f"clone() got session= together with {', '.join(sorted(changes))}: "
+                "the session already has its own settings."
+            )
         kwargs.setdefault("bucket", self._bucket_name)
         kwargs.setdefault("collection", self._collection_name)
         kwargs.setdefault("ignore_batch_4xx", self._ignore_batch_4xx)
-        return Client(**kwargs)
+        clone = Client(**kwargs)
+        if clone.session is self.session or isinstance(clone.session, Batch):
+            clone._server_info = self._server_info  # the same server
+        return clone
 
     @contextlib.contextmanager
     def batch(self, **kwargs: Any) -> Iterator[Client]:
@@ -222,59 +276,70 @@ class Client:
 
         Yields a client with the same methods whose requests are queued. On
         leaving the block they are sent in chunks of the server's
-        ``batch_max_requests``; nothing is sent if the block raises.
+        ``batch_max_requests``; nothing is sent if the block raises. Sending
+        stops at the first chunk holding a failure that is not tolerated.
         ``kwargs`` (``bucket=``, ``collection=``...) go to the batch client;
         ``ignore_4xx=True`` reports 4xx failures in ``batch.failures()``
         instead of raising. After the block, ``batch.results()`` has one
-        response body per operation.
+        response body per operation. A batch inside a batch queues into the
+        outer one, which sends everything.
         """
         ignore_4xx = kwargs.pop("ignore_4xx", self._ignore_batch_4xx)
-        if self._batching:
-            yield self.clone(**kwargs)  # nested: same queue, sent by the outer block
-            return
-        batch_session = BatchSession(
-            self.session, batch_max_requests=self._batch_max_requests(), ignore_4xx=ignore_4xx
-        )
-        batch_client = self.clone(session=batch_session, **kwargs)
+        batch = Batch.within(self, ignore_4xx=ignore_4xx)
+        batch_client = self.clone(session=batch, **kwargs)
         yield batch_client
-        batch_session.send()
+        if batch is not self.session:
+            batch.send()
 
     def results(self) -> list[Any]:
         """On a batch client, after its block: one response body per operation."""
-        if not self._batching:
-            raise KintoException("results() is only available on a batch client.")
-        return self.session.results()  # type: ignore[no-any-return]
+        return self.session.results()
 
     def failures(self) -> list[dict[str, Any]]:
-        """On a batch client, after its block: the operations that failed."""
-        if not self._batching:
-            raise KintoException("failures() is only available on a batch client.")
-        return self.session.failures()  # type: ignore[no-any-return]
-
-    @property
-    def _batching(self) -> bool:
-        return isinstance(self.session, BatchSession)
-
-    @property
-    def _http_session(self) -> Session:
-        session = self.session.session if self._batching else self.session
-        return session  # type: ignore[no-any-return]
+        """On a batch client, after its block: the operations that did not succeed."""
+        return self.session.failures()
 
     # -- server ---------------------------------------------------------------
 
     def server_info(self) -> dict[str, Any]:
-        """``GET /``: the server's version, settings and capabilities (cached)."""
-        http = self._http_session
-        root = self.endpoints.get("root")
-        return http.cached("server_info", lambda: http.request("get", root)[0])  # type: ignore[no-any-return]
+        """``GET /``: the server's version, settings and capabilities (read once).
 
-    def _batch_max_requests(self) -> int:
-        settings = self.server_info().get("settings", {})
-        return int(settings.get("batch_max_requests", 25))
+        Shared with this client's clones and batch clients.
+        """
+        cache = self._server_info
+        with cache.lock:
+            if cache.value is None:
+                body = self._send(
+                    Request(
+                        "GET",
+                        self.endpoints.get("root"),
+                        needs_answer="Reading the server's information",
+                    )
+                ).body
+                if not isinstance(body, dict):
+                    raise KintoException(
+                        f"The server root ({self.server_url}/) answered "
+                        f"{_describe(body)} instead of a JSON object: is this a Kinto server?"
+                    )
+                cache.value = body
+            return cache.value
 
-    def _request(self, method: str, endpoint: str, **kwargs: Any) -> Any:
-        body, _ = self.session.request(method, endpoint, **kwargs)
-        return body
+    @property
+    def batch_max_requests(self) -> int:
+        """How many operations the server takes in one ``/batch`` request."""
+        value = (self.server_info().get("settings") or {}).get("batch_max_requests", 25)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise KintoException(
+                f"The server's settings.batch_max_requests is {value!r}, not a number of "
+                "requests: cannot size batches."
+            )
+        return value
+
+    def _send(self, request: Request) -> Response:
+        return self.session.dispatch(request)
+
+    def _get(self, endpoint: str) -> Any:
+        return self._send(Request("GET", endpoint)).body
 
     # -- ids and defaults -------------------------------------------------------
 
@@ -308,28 +373,19 @@ class Client:
         permissions: Any,
         safe: bool,
         if_not_exists: bool,
-        *,
-        method: str = "put",
     ) -> Any:
-        headers = DO_NOT_OVERWRITE if (safe or if_not_exists) else None
-        if self._batching:
-            self.session.request(
-                method,
+        response = self._send(
+            Request(
+                "PUT",
                 endpoint,
-                data=data,
-                permissions=permissions,
-                headers=headers,
-                tolerate=_TOLERATE_412 if if_not_exists else (),
+                body=payloads.kinto_body(data, permissions) or None,
+                headers=DO_NOT_OVERWRITE if (safe or if_not_exists) else None,
+                tolerate=_TOLERATE_412 if if_not_exists else NO_STATUSES,
             )
-            return None  # queued: the answer comes with batch.results()
-        try:
-            return self._request(
-                method, endpoint, data=data, permissions=permissions, headers=headers
-            )
-        except KintoHTTPError as exc:
-            if if_not_exists and exc.status_code == 412:
-                return self._request("get", endpoint)
-            raise
+        )
+        if response.status == 412:  # if_not_exists: it exists, read it
+            return self._get(endpoint)
+        return response.body
 
     def _update(
         self,
@@ -342,28 +398,37 @@ class Client:
         *,
         content_type: str | None = None,
     ) -> Any:
-        headers = _if_match(safe, data, last_modified)
+        verb = method.upper() if isinstance(method, str) else method
+        if verb not in _UPDATE_METHODS:
+            raise ValueError(
+                f"method must be 'put' (replace) or 'patch' (merge); got {method!r}. "
+                "To delete, use the delete_* methods."
+            )
+        headers = payloads.if_match(safe, data, last_modified)
         if content_type:
             headers = {**(headers or {}), "Content-Type": content_type}
-        return self._request(method, endpoint, data=data, permissions=permissions, headers=headers)
+        body = payloads.kinto_body(data, permissions) or None
+        return self._send(Request(verb, endpoint, body=body, headers=headers)).body
 
     def _delete(
         self, endpoint: str, safe: bool, last_modified: Any, if_exists: bool = False
     ) -> Any:
-        headers = _if_match(safe, None, last_modified)
-        if self._batching:
-            return self._request(
-                "delete", endpoint, headers=headers, tolerate=_ABSENT if if_exists else ()
+        response = self._send(
+            Request(
+                "DELETE",
+                endpoint,
+                headers=payloads.if_match(safe, None, last_modified),
+                tolerate=_ABSENT if if_exists else NO_STATUSES,
             )
-        try:
-            body = self._request("delete", endpoint, headers=headers)
-        except KintoHTTPError as exc:
-            if if_exists and self._absent(exc, endpoint):
+        )
+        if response.error is not None:  # if_exists, and a 403 or 404
+            if self._absent(response, endpoint):
                 return None
-            raise
+            raise response.error
+        body = response.body
         return body["data"] if body else body
 
-    def _absent(self, exc: KintoHTTPError, endpoint: str, plural: bool = False) -> bool:
+    def _absent(self, response: Response, endpoint: str, plural: bool = False) -> bool:
         """Whether a failed DELETE means "not there" for ``if_exists=True``.
 
         404 does. Kinto answers 403 both for a missing object whose parent
@@ -371,47 +436,57 @@ class Client:
         existing one they may not delete: a read of the same URL tells them
         apart (readable: it exists, so the 403 stands).
         """
-        if exc.status_code == 404:
+        if response.status == 404:
             return True
-        if exc.status_code != 403:
-            return False
-        try:
-            self._request("get", endpoint, params={"_limit": 1} if plural else None)
-        except KintoHTTPError as probe:
-            return probe.status_code in _ABSENT
-        return False
-
-    def _paginate(
-        self,
-        endpoint: str,
-        params: Mapping[str, Any],
-        pages: int | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Iterator[tuple[list[Any] | None, Mapping[str, str]]]:
-        """Yield ``(objects, headers)`` per page, following ``Next-Page`` in a loop.
-
-        ``headers`` go with the first request only (``If-None-Match``: a later
-        page of an unchanged list would be "not modified" too). When the
-        server answers 304 to it, yields ``(None, headers)`` once.
-        """
-        if self._batching:
-            raise KintoException(
-                "Reading page by page is not possible inside a batch; use get_records() "
-                "there (it queues one read of the first page), or read outside the batch."
+        probe = self._send(
+            Request(
+                "GET",
+                endpoint,
+                query={"_limit": "1"} if plural else None,
+                tolerate=_ABSENT,
+                needs_answer="Telling a missing object from a forbidden one",
             )
-        url: str | None = endpoint
-        query: Any = utils.encode_params(dict(params)) or None
-        fetched = 0
-        while url is not None and (pages is None or fetched < pages):
-            body, reply_headers = self.session.request("get", url, params=query, headers=headers)
-            fetched += 1
-            if body is None:  # 304: not modified since If-None-Match
-                yield None, reply_headers
+        )
+        return probe.status in _ABSENT
+
+    def _pages(self, request: Request, pages: int | None = None) -> Iterator[Response]:
+        """Yield the answer to ``request``, then each page its ``Next-Page`` leads to.
+
+        Stops after ``pages`` pages. A ``Next-Page`` to another origin than
+        the server's, or one already followed (a loop), raises: neither is
+        ever followed.
+        """
+        if pages is not None and (isinstance(pages, bool) or not isinstance(pages, int)):
+            raise TypeError(f"pages must be a whole number of pages or None; got {pages!r}.")
+        if pages is not None and pages < 1:
+            raise ValueError(f"pages must be 1 or more (or None for all); got {pages!r}.")
+        response = self._send(request)
+        yield response
+        fetched = 1
+        followed: set[str] = set()
+        while response.status == 200 and (pages is None or fetched < pages):
+            link = response.headers.get("Next-Page")
+            if not link:
                 return
-            yield body.get("data", []), reply_headers
-            del body  # hold one page at a time: not this one while fetching the next
-            url = reply_headers.get("Next-Page")
-            query = headers = None  # Next-Page carries the query string
+            self._check_link(link, followed)
+            response = self._send(Request("GET", link, needs_answer="Following Next-Page"))
+            fetched += 1
+            yield response
+
+    def _check_link(self, link: str, followed: set[str]) -> None:
+        """Refuse a ``Next-Page`` that leaves the server, or loops."""
+        if not utils.same_origin(utils.urljoin(self.server_url, link), self.server_url):
+            raise KintoException(
+                f"The server sent a Next-Page link to another origin ({_origin(link)}) than "
+                f"{_origin(self.server_url)}: not followed, so that neither the credentials "
+                "nor the query go there. The list read so far is incomplete."
+            )
+        if link in followed:
+            raise KintoException(
+                f"The server sent the Next-Page link {link} a second time: a pagination "
+                "loop. Stopped; the list read so far is incomplete."
+            )
+        followed.add(link)
 
     def _list(
         self,
@@ -421,21 +496,19 @@ class Client:
         if_none_match: Any = None,
     ) -> Any:
         headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
-        if self._batching:
-            return self._request(
-                "get", endpoint, params=utils.encode_params(dict(params)), headers=headers
-            )
+        request = Request(
+            "GET", endpoint, query=utils.encode_params(dict(params)) or None, headers=headers
+        )
         result = RecordList()
-        for i, (objects, reply_headers) in enumerate(
-            self._paginate(endpoint, params, pages, headers)
-        ):
-            if objects is None:
+        for i, response in enumerate(self._pages(request, pages)):
+            if response.queued:
+                return None  # inside a batch: the first page comes with its results
+            if response.status == 304:
                 return NOT_MODIFIED
             if i == 0:
-                result.timestamp = _etag(reply_headers)
-                total = reply_headers.get("Total-Objects") or reply_headers.get("Total-Records")
-                result.total = int(total) if total is not None else None
-            result.extend(objects)
+                result.timestamp = _etag(response.headers)
+                result.total = _total(response.headers)
+            result.extend(_objects(response, endpoint))
         return result
 
     def _delete_list(
@@ -446,43 +519,55 @@ class Client:
         Kinto deletes at most one page (``paginate_by``, or ``_limit``) per
         request and sets ``Next-Page`` when more objects matched. The deleted
         ones no longer match, so the same request is sent again until none
-        is left. Returns every deleted object (tombstones).
+        is left. Returns every deleted object (tombstones). An object deleted
+        twice means the server is looping: that raises.
         """
-        query = utils.encode_params(dict(params)) or None
-        if self._batching:
-            return self._request(
-                "delete", endpoint, params=query, tolerate=_ABSENT if if_exists else ()
-            )
+        request = Request(
+            "DELETE",
+            endpoint,
+            query=utils.encode_params(dict(params)) or None,
+            tolerate=_ABSENT if if_exists else NO_STATUSES,
+        )
         deleted: list[Any] = []
+        seen: set[Any] = set()
         while True:
-            try:
-                body, headers = self.session.request("delete", endpoint, params=query)
-            except KintoHTTPError as exc:
-                if if_exists and self._absent(exc, endpoint, plural=True):
+            response = self._send(request)
+            if response.queued:
+                return None
+            if response.error is not None:
+                if self._absent(response, endpoint, plural=True):
                     return deleted
-                raise
-            page = (body or {}).get("data", [])
+                raise response.error
+            page = _objects(response, endpoint)
+            ids = {obj.get("id") for obj in page if isinstance(obj, dict)}
+            if ids & seen:
+                raise KintoException(
+                    f"DELETE {endpoint} answered objects it had already deleted "
+                    f"({sorted(map(str, ids & seen))[:3]}...): the server is looping. "
+                    f"Stopped after deleting {len(deleted)} objects."
+                )
+            seen |= ids
             deleted.extend(page)
-            if not page or not headers.get("Next-Page"):
+            if not page or not response.headers.get("Next-Page"):
                 return deleted
+            request = Request(
+                "DELETE", endpoint, query=request.query, needs_answer="Deleting page by page"
+            )
 
     def _count(self, endpoint: str, params: Mapping[str, Any]) -> int:
         """``HEAD`` on a list: the server's ``Total-Objects`` for these filters."""
-        self._not_in_batch("Counting")
-        _, headers = self.session.request(
-            "head", endpoint, params=utils.encode_params(dict(params)) or None
+        response = self._send(
+            Request(
+                "HEAD",
+                endpoint,
+                query=utils.encode_params(dict(params)) or None,
+                needs_answer="Counting",
+            )
         )
-        total = headers.get("Total-Objects") or headers.get("Total-Records")
+        total = _total(response.headers)
         if total is None:
             raise KintoException(f"The server sent no Total-Objects header for HEAD {endpoint}.")
-        return int(total)
-
-    def _not_in_batch(self, what: str) -> None:
-        if self._batching:
-            raise KintoException(
-                f"{what} needs the server's answer at once, so it is not possible inside "
-                "a batch; call it on the client outside the batch block."
-            )
+        return total
 
     def _patch(
         self,
@@ -515,12 +600,6 @@ class Client:
                 "changes=, add_principals= and remove_principals= are JSON Patch (RFC 6902) "
                 f"operations: leave patch_type unset or 'json-patch' (got {patch_type!r})."
             )
-        if self._batching and patch_type != "merge":
-            raise KintoException(
-                f"A {patch_type} patch cannot go through Kinto's /batch (it sends every "
-                "sub-request as application/json, as a plain merge): send this patch outside "
-                "the batch block, or use patch_type='merge'."
-            )
         if patch_type != "json-patch":
             if data is None and permissions is None:
                 raise ValueError("Nothing to patch: give data= and/or permissions=.")
@@ -533,73 +612,44 @@ class Client:
                 "permissions= replaces whole permission lists and cannot be mixed with a JSON "
                 "Patch: use add_principals= / remove_principals= (or patch_type='merge')."
             )
-        ops = _data_ops(data) + _check_ops(changes)
-        headers = _if_match(safe, data, last_modified) or {}
-        principal_ops, read_timestamp = self._principal_ops(
-            endpoint, add_principals or {}, remove_principals or {}
-        )
+        ops = payloads.data_ops(data) + payloads.patch_ops(changes)
+        headers = payloads.if_match(safe, data, last_modified) or {}
+        add = payloads.check_permissions(add_principals) if add_principals else {}
+        remove = payloads.check_permissions(remove_principals) if remove_principals else {}
+        current: Mapping[str, Any] = {}
+        timestamp = None
+        if (set(add) | set(remove)) - set(payloads.BASE_PERMISSIONS):
+            # Which permission lists exist decides the operations: read them.
+            obj = self._send(
+                Request(
+                    "GET",
+                    endpoint,
+                    needs_answer="A JSON Patch of permissions other than read and write",
+                )
+            ).body
+            current = (obj or {}).get("permissions") or {}
+            timestamp = ((obj or {}).get("data") or {}).get("last_modified")
+        principal_ops, creates = payloads.principal_ops(add, remove, current)
         ops += principal_ops
-        if read_timestamp is not None and "If-Match" not in headers:
+        if creates and timestamp is not None and "If-Match" not in headers:
             # A permission list is created from what was just read: refuse
             # (412) rather than overwrite one created meanwhile.
-            headers["If-Match"] = utils.quote(read_timestamp)
+            headers["If-Match"] = utils.quote(timestamp)
         if not ops:
             raise ValueError(
                 "Nothing to patch: give data=, changes=, add_principals= or remove_principals=."
             )
-        http = self._http_session
-        call = http.prepare(
-            "patch",
+        request = Request(
+            "PATCH",
             endpoint,
+            body=utils.json_ready(ops),
             headers={**headers, "Content-Type": PATCH_TYPES["json-patch"]},
             # Caller's operations may not be idempotent (an append to "/-",
             # a move): never replay them. Ours (set a field, add or remove a
             # principal) are.
             idempotent=changes is None,
         )
-        call.body = utils.json_dumps(ops)
-        return http.send(call).body
-
-    def _principal_ops(
-        self, endpoint: str, add: Mapping[str, Any], remove: Mapping[str, Any]
-    ) -> tuple[list[dict[str, Any]], Any]:
-        """JSON Patch operations adding/removing principals, and the timestamp
-        of the object when it had to be read first (else ``None``).
-
-        ``read`` and ``write`` exist on every object: their principals are
-        patched directly, atomically; a removal is ``add`` then ``remove``, so
-        removing an absent principal is not an error. Other permissions
-        (``collection:create``...) may be missing from the object, and JSON
-        Patch cannot add to a missing list: the object's permissions are read
-        first to know.
-        """
-        add = check_permissions(add) if add else {}
-        remove = check_permissions(remove) if remove else {}
-        names = set(add) | set(remove)
-        current: Mapping[str, Any] = {}
-        timestamp = None
-        if names - set(_BASE_PERMISSIONS):
-            obj = self._request("get", endpoint) or {}
-            current = obj.get("permissions") or {}
-            timestamp = (obj.get("data") or {}).get("last_modified")
-        ops: list[dict[str, Any]] = []
-        created: set[str] = set()
-        for name, principals in add.items():
-            path = "/permissions/" + _pointer(name)
-            if name in _BASE_PERMISSIONS or name in current:
-                ops += [
-                    {"op": "add", "path": f"{path}/{_pointer(p)}", "value": p} for p in principals
-                ]
-            elif principals:
-                ops.append({"op": "add", "path": path, "value": {p: p for p in principals}})
-                created.add(name)
-        for name, principals in remove.items():
-            path = "/permissions/" + _pointer(name)
-            if name in _BASE_PERMISSIONS or name in current or name in created:
-                for p in principals:
-                    ops.append({"op": "add", "path": f"{path}/{_pointer(p)}", "value": p})
-                    ops.append({"op": "remove", "path": f"{path}/{_pointer(p)}"})
-        return ops, (timestamp if created else None)
+        return self._send(request).body
 
     # -- buckets ----------------------------------------------------------------
 
@@ -627,7 +677,7 @@ class Client:
         if_not_exists: bool = False,
     ) -> Any:
         """Create a bucket (``if_not_exists=True``: return it if it exists)."""
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
@@ -638,13 +688,14 @@ class Client:
         permissions: Any = None,
         safe: bool = True,
         last_modified: Any = None,
-        method: str = "put",
+        method: str = "patch",
     ) -> Any:
-        """Replace (``method='put'``) or patch a bucket's data and permissions.
+        """Merge ``data`` and ``permissions`` into a bucket (a PATCH, as in 4.0).
 
-        With ``data=None`` only the permissions are written; data is kept.
+        The bucket's other fields stay. ``method='put'`` replaces the whole
+        bucket instead.
         """
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._update(endpoint, data, permissions, safe, last_modified, method)
 
@@ -662,7 +713,7 @@ class Client:
         remove_principals: Mapping[str, Any] | None = None,
     ) -> Any:
         """Patch a bucket; see :meth:`patch_record` for the patch options."""
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._patch(
             endpoint,
@@ -681,13 +732,13 @@ class Client:
         name = self._bucket(bucket)
         endpoint = self.endpoints.get("bucket", bucket=name)
         try:
-            return self._request("get", endpoint)
+            return self._get(endpoint)
         except KintoHTTPError as exc:
             status = exc.status_code
             if status == 401:
-                raise KintoException(
+                raise KintoHTTPError(
                     "Unauthorized. Please authenticate or make sure the bucket "
-                    "can be read anonymously.",
+                    f"can be read anonymously ({exc}).",
                     exc,
                 ) from None
             if status in (403, 404):
@@ -750,7 +801,7 @@ class Client:
         if_not_exists: bool = False,
     ) -> Any:
         """Create a collection (``if_not_exists=True``: return it if it exists)."""
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get(
             "collection", bucket=self._bucket(bucket), collection=self._collection(collection)
         )
@@ -762,7 +813,7 @@ class Client:
         """(endpoint, data, permissions) of a collection given as arguments or
         as a whole object read earlier."""
         obj = data
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         if collection is None and self._collection_name is None and isinstance(data, Mapping):
             collection = data.get("id")
             # A collection read earlier goes back to the bucket it came from.
@@ -822,7 +873,7 @@ class Client:
         """Read a collection: ``{'data': ..., 'permissions': ...}``."""
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("collection", bucket=bucket, collection=collection)
-        return self._located(self._request("get", endpoint), bucket, None)
+        return self._located(self._get(endpoint), bucket, None)
 
     def delete_collection(
         self,
@@ -875,7 +926,7 @@ class Client:
                 "create_group(group, bucket, data): pass the group's data as data=..."
             )
         obj = data
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         if group is None and isinstance(data, Mapping):
             group = data.get("id")
         if bucket is None and isinstance(obj, KintoObject) and obj.origin[0] is not None:
@@ -903,7 +954,7 @@ class Client:
         """Read a group: ``{'data': {'members': [...], ...}, 'permissions': ...}``."""
         bucket = self._bucket(bucket)
         endpoint = self.endpoints.get("group", bucket=bucket, group=group)
-        return self._located(self._request("get", endpoint), bucket, None)
+        return self._located(self._get(endpoint), bucket, None)
 
     def update_group(
         self,
@@ -994,9 +1045,17 @@ class Client:
         (``_limit`` is the page size); ``pages`` stops after that many pages.
         """
         endpoint = self._records_endpoint(collection, bucket)
-        for objects, _ in self._paginate(endpoint, filters, pages):
-            yield from objects or ()
-            del objects  # let this page go before the next one is fetched
+        request = Request(
+            "GET",
+            endpoint,
+            query=utils.encode_params(dict(filters)) or None,
+            needs_answer="Reading page by page",
+        )
+        for response in self._pages(request, pages):
+            objects = _objects(response, endpoint)
+            del response  # hold one page at a time: not this one while fetching the next
+            yield from objects
+            del objects
 
     def get_records(
         self,
@@ -1034,9 +1093,14 @@ class Client:
 
     def get_records_timestamp(self, collection: Any = None, bucket: Any = None) -> int:
         """The collection's current timestamp (``ETag`` of a ``HEAD`` on its records)."""
-        self._not_in_batch("Reading a timestamp")
-        _, headers = self.session.request("head", self._records_endpoint(collection, bucket))
-        timestamp = _etag(headers)
+        response = self._send(
+            Request(
+                "HEAD",
+                self._records_endpoint(collection, bucket),
+                needs_answer="Reading a timestamp",
+            )
+        )
+        timestamp = _etag(response.headers)
         if timestamp is None:
             raise KintoException("The server sent no ETag for the records list.")
         return timestamp
@@ -1056,23 +1120,24 @@ class Client:
         ``since=None`` everything is read and ``records`` becomes an exact
         copy. Pages are applied one at a time.
         """
-        self._not_in_batch("Syncing")
         endpoint = self._records_endpoint(collection, bucket)
-        params: dict[str, Any] = {}
-        headers = None
+        request = Request("GET", endpoint, needs_answer="Syncing")
         if since is not None:
-            params["_since"] = since
-            headers = {"If-None-Match": utils.quote(since)}
+            request = Request(
+                "GET",
+                endpoint,
+                query=utils.encode_params({"_since": since}),
+                headers={"If-None-Match": utils.quote(since)},
+                needs_answer="Syncing",
+            )
         seen: set[str] = set()
         timestamp = since
-        for i, (objects, reply_headers) in enumerate(
-            self._paginate(endpoint, params, headers=headers)
-        ):
-            if objects is None:  # 304: nothing changed
+        for i, response in enumerate(self._pages(request)):
+            if response.status == 304:  # nothing changed
                 return since
             if i == 0:
-                timestamp = _etag(reply_headers) or timestamp
-            for obj in objects:
+                timestamp = _etag(response.headers) or timestamp
+            for obj in _objects(response, endpoint):
                 if obj.get("deleted"):
                     records.pop(obj["id"], None)
                 else:
@@ -1087,7 +1152,7 @@ class Client:
         """Read one record: ``{'data': {...}, 'permissions': {...}}``."""
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=id)
-        body = self._request("get", endpoint)
+        body = self._get(endpoint)
         if self._collection_name is not None:
             return body  # the origin only serves clients without a default collection
         return self._located(body, bucket, collection)
@@ -1111,23 +1176,25 @@ class Client:
         ``server_id=True`` and no id, the server picks the id (``POST``):
         the record's id is then in the answer (or in ``batch.results()``).
         """
-        data, permissions = _unpack(data if data is not None else {}, permissions)
+        data, permissions = payloads.unpack(data if data is not None else {}, permissions)
         bucket, collection = self._bucket(bucket), self._collection(collection)
         record_id = id if id is not None else data.get("id")
         if record_id is None and server_id:
             endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)
-            return self._request("post", endpoint, data=data, permissions=permissions)
+            body = payloads.kinto_body(data, permissions)
+            return self._send(Request("POST", endpoint, body=body)).body
         if record_id is None:
             record_id = utils.new_id()
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
-        return self._create(endpoint, _with_id(data, record_id), permissions, safe, if_not_exists)
+        data = payloads.with_id(data, record_id)
+        return self._create(endpoint, data, permissions, safe, if_not_exists)
 
     def _record_target(
         self, data: Any, id: Any, collection: Any, bucket: Any, permissions: Any
     ) -> tuple[str, Any, Any]:
         """(endpoint, data with its id, permissions) of a record to write."""
         obj = data
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         record_id = id if id is not None else (data or {}).get("id")
         if record_id is None:
             raise MissingId(
@@ -1136,7 +1203,7 @@ class Client:
         bucket, collection = self._locate(obj, collection, bucket)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
         if data is not None:
-            data = _with_id(data, record_id)
+            data = payloads.with_id(data, record_id)
         return endpoint, data, permissions
 
     def update_record(
@@ -1271,7 +1338,7 @@ class Client:
         with self.batch() as batch:
             for record in records:
                 if isinstance(record, Mapping):
-                    data, _ = _unpack(record, None)
+                    data, _ = payloads.unpack(record, None)
                     if data.get("id") is None:
                         raise MissingId(f"Cannot delete a record without an id: {record!r}")
                     rb, rc = self._locate(record, collection, bucket)
@@ -1337,14 +1404,19 @@ class Client:
         any other before the checks are returned. Never batched.
         """
         endpoint = self.endpoints.get("heartbeat")
-        try:
-            checks, _ = self._http_session.request("get", endpoint)
-        except KintoHTTPError as exc:
-            checks = _json_body(exc.response) if exc.status_code == 503 else None
-            if not isinstance(checks, dict):
-                raise
+        response = self._send(
+            Request("GET", endpoint, tolerate=_UNHEALTHY, needs_answer="A heartbeat")
+        )
+        checks = response.body
+        if not isinstance(checks, dict):
+            if response.error is not None:
+                raise response.error
+            raise KintoException(
+                f"The heartbeat answered {_describe(checks)} instead of a JSON object of checks."
+            )
+        if response.error is not None:
             logger.warning("Heartbeat of %s: failing checks %s", self.server_url, checks)
-        return checks  # type: ignore[no-any-return]
+        return checks
 
     # history (kinto.plugins.history)
 
@@ -1391,8 +1463,8 @@ class Client:
             "snapshot", bucket=bucket, collection=collection, timestamp=timestamp
         )
         self._require("history", "get_collection_snapshot")
-        body = self._request("get", endpoint)
-        return RecordList(body["data"]) if isinstance(body, dict) else body
+        response = self._send(Request("GET", endpoint))
+        return None if response.queued else RecordList(_objects(response, endpoint))
 
     # permissions (kinto.experimental_permissions_endpoint)
 
@@ -1424,20 +1496,18 @@ class Client:
 
     @contextlib.contextmanager
     def _account_errors(self) -> Iterator[None]:
-        """Keep password hashes out of error messages; explain id mismatches."""
+        """Explain account id mismatches (error messages never show passwords)."""
         try:
             yield
         except KintoHTTPError as exc:
-            message = _PASSWORD_VALUE.sub(r'\1"***"', str(exc))
-            if "Username and account ID do not match" in message:
-                message += (
-                    " These credentials authenticate another user: sign up from a client "
-                    "without auth=, or manage other accounts as an administrator "
-                    "(the server's account_write_principals)."
-                )
-            if message == str(exc):
+            if "Username and account ID do not match" not in str(exc):
                 raise
-            raise KintoHTTPError(message, exc) from None
+            raise KintoHTTPError(
+                f"{exc} These credentials authenticate another user: sign up from a client "
+                "without auth=, or manage other accounts as an administrator "
+                "(the server's account_write_principals).",
+                exc,
+            ) from None
 
     def create_account(
         self,
@@ -1458,8 +1528,8 @@ class Client:
         keeps only a hash of the password. Needs the ``accounts`` capability.
         """
         endpoint = self._account(user, "create_account")
-        data, permissions = _unpack(data, permissions)
-        data = _account_data(data, password, "create_account", required=True)
+        data, permissions = payloads.unpack(data, permissions)
+        data = payloads.account_data(data, password, "create_account", required=True)
         self._require("accounts", "create_account")
         with self._account_errors():
             try:
@@ -1478,7 +1548,7 @@ class Client:
         endpoint = self._account(user, "get_account")
         self._require("accounts", "get_account")
         with self._account_errors():
-            return self._request("get", endpoint)
+            return self._get(endpoint)
 
     def get_accounts(self, **filters: Any) -> Any:
         """The accounts these credentials can read, all pages followed.
@@ -1525,8 +1595,8 @@ class Client:
         method: str,
     ) -> Any:
         endpoint = self._account(user, caller)
-        data, permissions = _unpack(data, permissions)
-        data = _account_data(data, password, caller, required=method == "put")
+        data, permissions = payloads.unpack(data, permissions)
+        data = payloads.account_data(data, password, caller, required=method == "put")
         self._require("accounts", caller)
         with self._account_errors():
             return self._update(endpoint, data, permissions, safe, last_modified, method)
@@ -1556,9 +1626,9 @@ class Client:
         body = self._write_account(
             "change_password", user, None, password, None, False, None, "patch"
         )
-        http = self._http_session
-        if not self._batching and isinstance(http.auth, BasicAuth) and http.auth.username == user:
-            http.auth = BasicAuth(user, password)
+        sender = self.session
+        if body is not None and isinstance(sender.auth, BasicAuth) and sender.auth.username == user:
+            sender.auth = BasicAuth(user, password)
         return body
 
     def delete_account(
@@ -1596,28 +1666,23 @@ class Client:
         record's ``attachment`` field. A retried upload re-reads the file
         from its start. Needs the ``attachments`` capability; not batchable.
         """
-        if self._batching:
-            raise KintoException(
-                "add_attachment() cannot be batched: /batch carries JSON, not files. "
-                "Call it on the client outside the batch block."
-            )
         path = Path(filepath)
         if not path.is_file():
             raise FileNotFoundError(f"add_attachment(): {str(path)!r} is not a readable file.")
-        data, permissions = _unpack(data, permissions)
+        data, permissions = payloads.unpack(data, permissions)
         mimetype = mimetype or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         endpoint = self._attachment_endpoint(id, collection, bucket)
         self._require("attachments", "add_attachment")
+        body = payloads.kinto_body(data, permissions)
         with path.open("rb") as handle:
-            body, _ = self.session.request(
-                "post",
+            request = Request(
+                "POST",
                 endpoint,
-                data=data,
-                permissions=permissions,
+                body=body,
                 files={"attachment": (path.name, handle, mimetype)},
                 idempotent=True,  # uploading the same file again gives the same record
             )
-        return body
+            return self._send(request).body
 
     def remove_attachment(self, id: Any, collection: Any = None, bucket: Any = None) -> None:
         """Delete the attachment of record ``id`` (its file, and its metadata).
@@ -1626,7 +1691,7 @@ class Client:
         """
         endpoint = self._attachment_endpoint(id, collection, bucket)
         self._require("attachments", "remove_attachment")
-        self._request("delete", endpoint)
+        self._send(Request("DELETE", endpoint))
 
     def download_attachment(
         self,
@@ -1648,12 +1713,8 @@ class Client:
         Credentials are sent only when the file is on the Kinto server's own
         host. Not batchable.
         """
-        if self._batching:
-            raise KintoException(
-                "download_attachment() cannot be batched: call it outside the batch block."
-            )
         if isinstance(record_or_id, Mapping):
-            record, _ = _unpack(record_or_id, None)
+            record, _ = payloads.unpack(record_or_id, None)
         else:
             self._require("attachments", "download_attachment")
             record = self.get_record(record_or_id, collection=collection, bucket=bucket)["data"]
@@ -1671,16 +1732,15 @@ class Client:
             raise FileNotFoundError(
                 f"download_attachment(): the folder of {str(target)!r} does not exist."
             )
-        http = self._http_session
-        call = http.prepare(
-            "get",
+        request = Request(
+            "GET",
             url,
             headers={"Accept": "*/*"},
             stream=True,
-            authenticate=_same_origin(url, http.server_url),
+            needs_answer="download_attachment()",
         )
         try:
-            raw = http.send(call).raw
+            raw = self._send(request).raw
         except KintoHTTPError as exc:
             raise KintoHTTPError(
                 f"Downloading the attachment of record {record.get('id')!r} from {url} "
@@ -1715,89 +1775,6 @@ class Client:
 # -- helpers ---------------------------------------------------------------------
 
 
-def _with_id(data: Mapping[str, Any], record_id: Any) -> dict[str, Any]:
-    """``data`` as a dict whose ``id`` is ``record_id`` slugified; the caller's
-    dict itself when it already is one (nothing is ever written into it)."""
-    if (
-        type(data) is dict
-        and type(record_id) is str
-        and data.get("id") == record_id
-        and (record_id in utils.known_ids or utils.is_valid_id(record_id))
-    ):
-        return data  # the common case: already there, as is
-    return {**data, "id": utils.slugify(record_id)}
-
-
-def _unpack(data: Any, permissions: Any) -> tuple[Any, Any]:
-    """Accept a whole object ``{'data': ..., 'permissions': ...}`` as ``data``.
-
-    Explicit ``permissions`` win over the object's own.
-    """
-    if data is None:
-        return None, permissions
-    if type(data) is not dict and not isinstance(data, Mapping):
-        raise TypeError(f"data must be a dict (a JSON object); got a {type(data).__name__}.")
-    inner = data.get("data")
-    if inner is not None and isinstance(inner, Mapping) and set(data) <= {"data", "permissions"}:
-        if permissions is None:
-            permissions = data.get("permissions")
-        return inner, permissions
-    return data, permissions
-
-
-def _if_match(safe: bool, data: Any, last_modified: Any) -> dict[str, str] | None:
-    if last_modified is None and isinstance(data, Mapping):
-        last_modified = data.get("last_modified")
-    if safe and last_modified is not None:
-        return {"If-Match": utils.quote(last_modified)}
-    return None
-
-
-def _pointer(token: str) -> str:
-    """One JSON Pointer (RFC 6901) reference token: ``~`` and ``/`` escaped."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _data_ops(data: Any) -> list[dict[str, Any]]:
-    """``add /data/<field>`` operations: a top-level merge of ``data`` as JSON Patch."""
-    if data is None:
-        return []
-    return [
-        {"op": "add", "path": "/data/" + _pointer(str(key)), "value": value}
-        for key, value in data.items()
-        if key not in ("id", "last_modified")
-    ]
-
-
-_JSON_PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
-
-
-def _check_ops(changes: Any) -> list[dict[str, Any]]:
-    """Validate RFC 6902 operations before anything is sent."""
-    if changes is None:
-        return []
-    if isinstance(changes, (str, bytes, Mapping)) or not isinstance(changes, Iterable):
-        raise TypeError(
-            "changes must be a list of JSON Patch operations such as "
-            "[{'op': 'add', 'path': '/data/title', 'value': 'x'}]; "
-            f"got a {type(changes).__name__}."
-        )
-    ops = list(changes)
-    for op in ops:
-        if (
-            not isinstance(op, Mapping)
-            or op.get("op") not in _JSON_PATCH_OPS
-            or not isinstance(op.get("path"), str)
-            or not op["path"].startswith(("/data", "/permissions"))
-        ):
-            raise ValueError(
-                f"Invalid JSON Patch operation {op!r}: each needs 'op' (one of "
-                f"{', '.join(sorted(_JSON_PATCH_OPS))}) and a 'path' under /data or "
-                "/permissions."
-            )
-    return [dict(op) for op in ops]
-
-
 def _etag(headers: Mapping[str, str]) -> int | None:
     etag = headers.get("ETag")
     if not etag:
@@ -1808,55 +1785,48 @@ def _etag(headers: Mapping[str, str]) -> int | None:
         return None
 
 
+def _total(headers: Mapping[str, str]) -> int | None:
+    total = headers.get("Total-Objects") or headers.get("Total-Records")
+    try:
+        return int(total) if total is not None else None
+    except ValueError:
+        raise KintoException(
+            f"The server sent a Total-Objects header that is not a number: {total!r}."
+        ) from None
+
+
+def _objects(response: Response, endpoint: str) -> list[Any]:
+    """The objects of a list answer, checked: ``{'data': [...]}``."""
+    body = response.body
+    objects = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(objects, list):
+        raise KintoException(
+            f"{endpoint} answered {_describe(body)} instead of a list of objects "
+            "({'data': [...]}): is this a Kinto server?"
+        )
+    return objects
+
+
+def _describe(value: Any) -> str:
+    """What the server sent, in a few words, for an error message."""
+    if isinstance(value, (dict, list)):
+        kind = "a JSON object" if isinstance(value, dict) else "a JSON list"
+        return f"{kind} {describe_body(value)[:120]}"
+    return f"{type(value).__name__} {value!r:.120}" if value is not None else "no body"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
 # -- server features helpers ----------------------------------------------------------
 
 #: Kinto's account ids: user names may hold ``+ . @`` (e-mail addresses).
 _ACCOUNT_ID = re.compile(r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$")
-#: A bcrypt hash, as the accounts plugin stores (and returns) passwords.
-_BCRYPT_HASH = re.compile(r"^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$")
-#: The value of a "password" field in a JSON error body.
-_PASSWORD_VALUE = re.compile(r'("password":\s*)"(?:[^"\\]|\\.)*"')
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: What a heartbeat may answer with its checks: 503, some of them failing.
+_UNHEALTHY = frozenset({503})
 _DOWNLOAD_CHUNK = 64 * 1024
-
-
-def _json_body(response: Any) -> Any:
-    """The JSON body of a ``requests.Response``, or ``None``."""
-    try:
-        return response.json()
-    except (AttributeError, ValueError):
-        return None
-
-
-def _account_data(data: Any, password: Any, method: str, *, required: bool) -> Any:
-    """An account's fields with ``password`` merged in, checked before sending."""
-    fields = dict(data) if data is not None else {}
-    if password is not None:
-        fields["password"] = password
-    if "password" not in fields:
-        if required:
-            raise ValueError(
-                f"{method}() writes the whole account and needs its password: pass "
-                "password=... (patch_account() changes only the fields given)."
-            )
-        return fields or None
-    value = fields["password"]
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{method}(): the password must be a non-empty string.")
-    if password is None and _BCRYPT_HASH.match(value):
-        raise ValueError(
-            f"{method}(): data['password'] is the hash read from the server; writing it "
-            "back would make that hash the password. Pass password=... or remove it."
-        )
-    return fields
-
-
-def _same_origin(url: str, other: str) -> bool:
-    def origin(u: str) -> tuple[str, str | None, int | None]:
-        parts = urlsplit(u)
-        return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
-
-    return origin(url) == origin(other)
 
 
 def _attachment_name(metadata: Mapping[str, Any], url: str) -> str:

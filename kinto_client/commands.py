@@ -272,14 +272,7 @@ def count_records(client: Client, bucket: str | None = None, collection: str | N
     Raises :class:`~kinto_client.exceptions.KintoHTTPError` when the
     collection cannot be read, like listing it would.
     """
-    endpoint = client.endpoints.get(
-        "records",
-        bucket=bucket or client.bucket_name,
-        collection=collection or client.collection_name,
-    )
-    _, headers = client.session.request("head", endpoint)
-    total = headers.get("Total-Objects") or headers.get("Total-Records")
-    return int(total) if total is not None else 0
+    return client.count_records(collection=collection, bucket=bucket)
 
 
 def _location(client: Client) -> str:
@@ -460,7 +453,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 reason = explain_error(exc, authenticated=args.auth is not None)
                 raise CommandError(f"{reason} (pass --create to create it)") from None
             raise
-    step = args.batch_size or client._batch_max_requests()
+    step = args.batch_size or client.batch_max_requests
     started = time.monotonic()
     failed = 0
     with progress_for(args, "Importing", len(records)) as progress:

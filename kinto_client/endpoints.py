@@ -71,10 +71,10 @@ class Endpoints:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        known = utils.known_ids
+        valid = utils.VALID_SLUG_REGEXP.fullmatch
         for field, literal in steps:
             value = kwargs.get(field)
-            if type(value) is not str or (value not in known and not utils.is_valid_id(value)):
+            if type(value) is not str or valid(value) is None:
                 if value is None:
                     missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
                     raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
@@ -85,6 +85,12 @@ class Endpoints:
 
     @staticmethod
     def _segment(endpoint: str, field: str, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise TypeError(
+                f"Cannot get {endpoint} endpoint: {field} must be a string or an integer, "
+                f"not {type(value).__name__} ({value!r}); ids are never converted from "
+                "other types."
+            )
         if field in _VERBATIM_FIELDS:
             text = str(value)
             safe = _VERBATIM_FIELDS[field]

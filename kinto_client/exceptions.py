@@ -8,6 +8,7 @@ code written to catch ``requests.ConnectionError`` keeps working.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import requests
@@ -23,6 +24,9 @@ class KintoException(Exception):
 
     request: Any = None
     response: Any = None
+    #: whether the failed request may have been applied all the same (its
+    #: reply was lost, or a 5xx came after it may have reached the server)
+    may_have_landed: bool = False
 
     def __init__(self, message: str | None = None, exception: BaseException | None = None) -> None:
         super().__init__(message)
@@ -154,11 +158,31 @@ class KintoBatchException(KintoException):
 
 
 def describe_body(body: Any) -> str:
-    """A short, readable form of an error body (JSON or not)."""
+    """A short, readable form of an error body (JSON or not), secrets masked.
+
+    The value of every ``password`` field (the accounts plugin returns the
+    stored hash in 412 details) shows as ``"***"``.
+    """
     if body is None:
         return "no body"
     if isinstance(body, (dict, list)):
-        text = json.dumps(body, sort_keys=True)
+        text = json.dumps(mask_secrets(body), sort_keys=True)
     else:
-        text = str(body)
+        text = _PASSWORD_VALUE.sub(r'\1"***"', str(body))
     return text if len(text) <= 500 else text[:500] + "..."
+
+
+#: The value of a "password" field in JSON text.
+_PASSWORD_VALUE = re.compile(r'("password"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of ``value`` whose ``password`` fields read ``'***'``."""
+    if isinstance(value, dict):
+        return {
+            k: "***" if k == "password" and v is not None else mask_secrets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value

@@ -36,7 +36,7 @@ from typing import Any
 
 from kinto_client import cli_utils, commands, utils
 from kinto_client.client import Client
-from kinto_client.exceptions import KintoHTTPError
+from kinto_client.exceptions import KintoException, KintoHTTPError
 from kinto_client.progress import Progress, format_duration
 
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def replicate(
         progress.total = commands.count_records(origin)
     existing = {r["id"] for r in destination.iter_records(_fields="id")}
 
-    step = destination._batch_max_requests()
+    step = destination.batch_max_requests
     copied = unchanged = vanished = refused = 0
     seen: set[str] = set()
     listing = origin.iter_records(_fields="id", _sort="id", _limit=step)
@@ -209,16 +209,21 @@ def _read_records(client: Client, ids: list[str]) -> list[dict[str, Any] | None]
     record is read; a batch makes that one request per chunk. A record
     deleted since it was listed (404) gives ``None``; any other failure raises.
     """
-    bucket, collection = client.bucket_name, client.collection_name
-    with client.batch() as batch:
+    with client.batch(ignore_4xx=True) as batch:
         for record_id in ids:
-            endpoint = client.endpoints.get(
-                "record", bucket=bucket, collection=collection, id=record_id
-            )
-            batch.session.request("get", endpoint, tolerate=(404,))
+            batch.get_record(record_id)
+    gone = {failure["request"]["path"] for failure in batch.failures() if failure["status"] == 404}
+    if len(gone) < len(batch.failures()):
+        raise KintoException(f"Reading the records failed: {batch.failures()[0]['body']}")
+    paths = [
+        client.endpoints.get(
+            "record", bucket=client.bucket_name, collection=client.collection_name, id=record_id
+        )
+        for record_id in ids
+    ]
     return [
-        op.body if op.status != 404 and isinstance(op.body, dict) else None
-        for op in batch.session.operations
+        body if isinstance(body, dict) and path not in gone else None
+        for body, path in zip(batch.results(), paths)
     ]
 
 

@@ -1,8 +1,11 @@
-"""The HTTP session: the only code in kinto_client that talks to the network.
+"""The HTTP session: the sender that sends now, and the only code that talks HTTP.
 
-It owns authentication, default headers, concurrency-control headers,
-timeouts, TLS verification, the single retry loop, the server's ``Backoff``
-and ``Alert`` signals, and the mapping of failures to exceptions.
+It owns authentication (sent only to the server's own origin), default
+headers, timeouts, TLS verification, the retry loop (whose every decision
+is the policy's, :mod:`kinto_client.retry`), the settling of replayed
+writes, the server's ``Backoff`` and ``Alert`` signals, and the mapping of
+failures to exceptions. What carries the bytes is a ``requests.Session``,
+which a caller may supply (``http=``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from kinto_client import utils
+from kinto_client import payloads, utils
 from kinto_client.auth import BasicAuth, parse_auth
 from kinto_client.exceptions import (
     BackoffException,
@@ -32,19 +35,17 @@ from kinto_client.exceptions import (
     KintoTimeout,
     describe_body,
 )
-from kinto_client.retry import Retry
+from kinto_client.pipeline import Request, Response
+from kinto_client.retry import Decision, Failure, FailureKind, Retry, parse_backoff, replay_landed
 
 logger = logging.getLogger("kinto_client")
 
-__all__ = ["DEFAULT_TIMEOUT", "Response", "Session", "create_session"]
+__all__ = ["DEFAULT_TIMEOUT", "Session", "create_session"]
 
 #: (connect, read) seconds: no call can hang forever.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
-#: Answers from a gateway that may have passed the request on before failing.
-_AMBIGUOUS_STATUSES = frozenset({502, 504})
 
 
 def _user_agent() -> str:
@@ -56,52 +57,44 @@ def _user_agent() -> str:
     )
 
 
-@dataclass
-class Response:
-    """What one call produced once the retry loop is done with it."""
-
-    body: Any
-    headers: Mapping[str, str]
-    status: int
-    #: True when an earlier attempt may have reached the server (the
-    #: connection dropped after sending): a write may already be applied.
-    replayed: bool = False
-    raw: requests.Response | None = field(default=None, repr=False)
-
-
 class _ThreadConnections:
     """One thread's ``requests.Session``, held only by that thread's local
     storage: when the thread ends, this is collected and its connections closed."""
 
-    __slots__ = ("__weakref__", "http")
+    __slots__ = ("__weakref__", "http", "owned")
 
-    def __init__(self, http: requests.Session) -> None:
+    def __init__(self, http: requests.Session, owned: bool) -> None:
         self.http = http
+        self.owned = owned
 
     def __del__(self) -> None:
+        if not self.owned:
+            return
         try:
             self.http.close()
         except Exception:  # at interpreter exit, modules may already be gone
             pass
 
 
+#: What carries the calls: a ``requests.Session`` (shared by every thread) or
+#: a function returning a new one (called once per thread, for per-thread pools).
+HTTPFactory = Callable[[], requests.Session]
+
+
 @dataclass
 class _Call:
-    """One request, encoded once and sent as many times as the policy allows."""
+    """One request as it goes on the wire: encoded once, sent as often as the policy allows."""
 
     method: str
     url: str
     headers: dict[str, str]
-    body: bytes | None = None
-    form: dict[str, str] | None = None
+    data: Any = None
     files: Any = None
     params: Any = None
     timeout: Any = None
-    idempotent: bool = True
     stream: bool = False
-    #: False for a URL outside the Kinto server (an attachment on a CDN):
-    #: the session's credentials are not sent there.
     authenticate: bool = True
+    extra: Mapping[str, Any] | None = None
     file_positions: list[tuple[Any, int]] = field(default_factory=list)
 
     def rewind_files(self) -> None:
@@ -111,7 +104,7 @@ class _Call:
 
 
 class Session:
-    """Send requests to one Kinto server.
+    """The HTTP sender: sends each request now, to one Kinto server.
 
     :param server_url: the server root with its prefix, e.g.
         ``http://localhost:8888/v1``. Credentials embedded in it
@@ -128,6 +121,14 @@ class Session:
         ``'wait'`` (default) sleeps before the next request, ``'raise'``
         raises :class:`~kinto_client.exceptions.BackoffException` instead,
         ``'ignore'`` only logs it.
+    :param http: what carries the calls (the transport seam): a
+        ``requests.Session`` with your own adapters, proxies or certificates
+        (shared by every thread), or a function returning a new one (called
+        once per thread). By default each thread gets its own pooled
+        ``requests.Session``. A session given here is not closed by
+        :meth:`close`; sessions made by a function are.
+    :param cert: a client certificate for mutual TLS: the path of a PEM file
+        holding the certificate and its key, or a ``(cert, key)`` pair of paths.
     """
 
     def __init__(
@@ -141,6 +142,8 @@ class Session:
         headers: Mapping[str, str] | None = None,
         verify: bool | str = True,
         on_backoff: str = "wait",
+        http: requests.Session | HTTPFactory | None = None,
+        cert: str | tuple[str, str] | None = None,
     ) -> None:
         self.server_url, url_auth = _split_credentials(server_url)
         self.auth = parse_auth(auth) if auth is not None else url_auth
@@ -159,27 +162,20 @@ class Session:
                 f"on_backoff must be 'wait', 'raise' or 'ignore' (got {on_backoff!r})."
             )
         self.on_backoff = on_backoff
+        if http is not None and not (isinstance(http, requests.Session) or callable(http)):
+            raise TypeError(
+                "http must be a requests.Session or a function returning one; "
+                f"got a {type(http).__name__}."
+            )
+        self.http = http
+        self.cert = _check_cert(cert)
         self.headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
         if headers:
             self.headers.update(headers)
-        #: Shared by the clients of this session (server info and settings).
-        self.cache: dict[str, Any] = {}
-        self._cache_lock = threading.RLock()
         self._backoff_until = 0.0
         self._local = threading.local()
         self._all_http: weakref.WeakSet[_ThreadConnections] = weakref.WeakSet()
         self._lock = threading.Lock()
-
-    def cached(self, key: str, load: Callable[[], Any]) -> Any:
-        """``cache[key]``, computed once by ``load()`` even when many threads ask at once."""
-        value = self.cache.get(key)
-        if value is None:
-            with self._cache_lock:
-                value = self.cache.get(key)
-                if value is None:
-                    value = load()
-                    self.cache[key] = value
-        return value
 
     @property
     def retry_after(self) -> float | None:
@@ -188,29 +184,72 @@ class Session:
     def __repr__(self) -> str:
         return f"<Session {self.server_url}>"
 
+    def copy(self, **changes: Any) -> Session:
+        """A new session with this one's settings, and ``changes`` to them.
+
+        ``changes`` takes :class:`Session`'s arguments (``server_url``,
+        ``auth``, ``retry``, ``retry_after``, ``timeout``...).
+        """
+        settings: dict[str, Any] = {
+            "server_url": self.server_url,
+            "auth": self.auth,
+            "retry": self.retry,
+            "timeout": self.timeout,
+            "headers": {k: v for k, v in self.headers.items() if k not in ("User-Agent", "Accept")},
+            "verify": self.verify,
+            "on_backoff": self.on_backoff,
+            "http": self.http,
+            "cert": self.cert,
+        }
+        settings.update(changes)
+        return Session(**settings)
+
+    def results(self) -> list[Any]:
+        """Not for a session, which sends at once: see :meth:`Batch.results`."""
+        raise KintoException(
+            "results() is only available on a batch client: the one that "
+            "`with client.batch() as batch:` gives."
+        )
+
+    def failures(self) -> list[dict[str, Any]]:
+        """Not for a session, which sends at once: see :meth:`Batch.failures`."""
+        raise KintoException(
+            "failures() is only available on a batch client: the one that "
+            "`with client.batch() as batch:` gives."
+        )
+
     # -- connections ------------------------------------------------------
 
     def _http(self) -> requests.Session:
-        """This thread's pooled ``requests.Session`` (keep-alive).
+        """This thread's ``requests.Session`` (keep-alive).
 
         Its connections are closed when the thread ends, or by :meth:`close`.
         """
         holder: _ThreadConnections | None = getattr(self._local, "holder", None)
         if holder is None:
-            http = requests.Session()
-            http.verify = self.verify
-            holder = _ThreadConnections(http)
+            given = self.http
+            if isinstance(given, requests.Session):
+                holder = _ThreadConnections(given, owned=False)
+            else:
+                http = requests.Session() if given is None else given()
+                if not isinstance(http, requests.Session):
+                    raise TypeError(
+                        f"the http= factory must return a requests.Session; got a "
+                        f"{type(http).__name__}."
+                    )
+                holder = _ThreadConnections(http, owned=True)
             self._local.holder = holder
             with self._lock:
                 self._all_http.add(holder)
         return holder.http
 
     def close(self) -> None:
-        """Close the pooled connections of every thread."""
+        """Close the pooled connections of every thread (a given ``http`` session stays open)."""
         with self._lock:
             holders, self._all_http = list(self._all_http), weakref.WeakSet()
         for holder in holders:
-            holder.http.close()
+            if holder.owned:
+                holder.http.close()
         self._local = threading.local()
 
     def __enter__(self) -> Session:
@@ -219,7 +258,7 @@ class Session:
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
 
-    # -- the public call --------------------------------------------------
+    # -- the 4.0 call -------------------------------------------------------
 
     def request(
         self,
@@ -230,74 +269,91 @@ class Session:
         payload: Any = None,
         **kwargs: Any,
     ) -> tuple[Any, Mapping[str, str]]:
-        """Send one request and return ``(body, headers)``.
+        """Send one request and return ``(body, headers)``, as kinto-client 4.0 did.
 
         ``endpoint`` is joined to the server URL unless absolute. ``data`` and
         ``permissions`` go into the JSON body (``permissions`` may be any
-        object with ``as_dict()``); ``files=`` sends them form-encoded
-        instead. GET and HEAD carry no body. A 304 gives a ``None`` body.
-        Other keyword arguments: ``headers``, ``params``, ``timeout``,
-        ``idempotent`` (override the method's default), ``stream`` (the
-        body is left unread in ``Response.raw``), ``authenticate=False``
-        (send no credentials: for URLs outside the Kinto server).
+        object with ``as_dict()``), with ``payload``'s other fields. With
+        ``files=`` the body's fields are sent as multipart form fields
+        (JSON, or as given when already text). GET and HEAD carry no body. A
+        304 gives a ``None`` body. ``headers``, ``params`` and ``timeout``
+        are the request's; any other keyword argument (``cookies``,
+        ``verify``, ``stream``, ``allow_redirects``...) goes to ``requests``
+        as given.
         """
-        response = self.send(self.prepare(method, endpoint, data, permissions, payload, **kwargs))
+        method = method.upper()
+        headers = kwargs.pop("headers", None)
+        params = kwargs.pop("params", None)
+        timeout = kwargs.pop("timeout", ...)
+        files = kwargs.pop("files", None)
+        idempotent = kwargs.pop("idempotent", None)
+        body = None
+        if method not in _NO_BODY_METHODS:
+            if files and isinstance(data, str):
+                # 4.0's upload pattern: data already JSON text, sent as the form field.
+                body = {**payloads.kinto_body(None, permissions, payload), "data": data}
+            else:
+                body = payloads.kinto_body(data, permissions, payload) or None
+        response = self.dispatch(
+            Request(
+                method,
+                endpoint,
+                body=body,
+                query=params,
+                headers=headers,
+                files=files,
+                timeout=timeout,
+                idempotent=idempotent,
+                extra=kwargs or None,
+            )
+        )
         return response.body, response.headers
 
-    def prepare(
-        self,
-        method: str,
-        endpoint: str,
-        data: Any = None,
-        permissions: Any = None,
-        payload: Any = None,
-        *,
-        headers: Mapping[str, str] | None = None,
-        params: Any = None,
-        files: Any = None,
-        timeout: Any = ...,
-        idempotent: bool | None = None,
-        stream: bool = False,
-        authenticate: bool = True,
-    ) -> _Call:
-        """Validate and encode a request once, before anything is sent."""
-        method = method.upper()
-        url = utils.urljoin(self.server_url, endpoint)
-        call_headers = dict(self.headers)
-        if headers:
-            call_headers.update(headers)
-        call = _Call(
-            method=method,
-            url=url,
-            headers=call_headers,
-            params=params,
-            timeout=self.timeout if timeout is ... else _check_timeout(timeout),
-            idempotent=(method in _IDEMPOTENT_METHODS) if idempotent is None else idempotent,
-            stream=stream,
-            authenticate=authenticate,
-        )
+    # -- the sender ---------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Send ``request`` now, under the retry policy, and return its answer.
+
+        Error statuses raise :class:`~kinto_client.exceptions.KintoHTTPError`
+        unless ``request.tolerate`` holds them; transport failures raise
+        :class:`~kinto_client.exceptions.KintoConnectionError` or
+        :class:`~kinto_client.exceptions.KintoTimeout`.
+        """
+        return self._send(self._prepare(request), request)
+
+    def _prepare(self, request: Request) -> _Call:
+        """Encode ``request`` for the wire, once."""
+        url = utils.urljoin(self.server_url, request.path)
+        headers = dict(self.headers)
+        if request.headers:
+            headers.update(request.headers)
+        authenticate = request.authenticate and utils.same_origin(url, self.server_url)
         if not authenticate:
-            call.headers.pop("Authorization", None)
-        if method in _NO_BODY_METHODS:
-            return call
-        body = build_payload(data, permissions, payload)
-        if files:
-            call.files = files
-            call.form = {key: json.dumps(value) for key, value in body.items()}
-            call.file_positions = _file_positions(files)
-        elif body:
-            call.body = utils.json_dumps(body)
-            call.headers.setdefault("Content-Type", "application/json")
+            headers.pop("Authorization", None)
+        call = _Call(
+            method=request.method,
+            url=url,
+            headers=headers,
+            params=request.query,
+            timeout=self.timeout if request.timeout is ... else _check_timeout(request.timeout),
+            stream=request.stream,
+            authenticate=authenticate,
+            extra=request.extra,
+        )
+        if request.files:
+            call.files = request.files
+            call.data = {
+                name: value if isinstance(value, str) else utils.json_encode(value).decode()
+                for name, value in (request.body or {}).items()
+            }
+            call.file_positions = _file_positions(request.files)
+        elif request.body is not None:
+            call.data = utils.json_encode(request.body)
+            headers.setdefault("Content-Type", "application/json")
         return call
 
-    def send(self, call: _Call) -> Response:
-        """Send ``call`` under the retry policy; the one retry loop of the library.
-
-        Retried (up to the policy's limits): connection failures and timeouts,
-        unless the request may have reached the server and is not idempotent;
-        and the policy's statuses, except 502/504 for a non-idempotent request
-        (a gateway may have passed it on). Each retry is logged at INFO.
-        """
+    def _send(self, call: _Call, request: Request) -> Response:
+        """The one retry loop: each failure is described, and the policy decides."""
         policy = self.retry
         started = time.monotonic()
         retries = 0
@@ -305,80 +361,102 @@ class Session:
         while True:
             self._honour_backoff()
             call.rewind_files()
+            raw: requests.Response | None = None
             try:
-                raw = self._http().request(
-                    call.method,
-                    call.url,
-                    params=call.params,
-                    data=call.body if call.form is None else call.form,
-                    files=call.files,
-                    headers=call.headers,
-                    auth=self.auth if call.authenticate else None,
-                    timeout=call.timeout,
-                    stream=call.stream,
-                    allow_redirects=True,
-                    # Per request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
-                    verify=self.verify,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                reached = _may_have_reached_server(exc)
-                reason = _transport_reason(exc)
-                wait = policy.wait(retries)
-                if isinstance(exc, requests.exceptions.SSLError):
-                    stop: str | None = "a TLS failure is not retried"
-                elif not policy.retry_connection_errors:
-                    stop = "connection errors are not retried (retry_connection_errors=False)"
-                elif reached and not call.idempotent:
-                    stop = f"a {call.method} that may have been applied is not sent twice"
-                else:
-                    stop = policy.stop_reason(retries, started, wait)
-                if stop is None:
-                    replayed = replayed or reached
-                    retries += 1
-                    self._log_retry(call, retries, reason, wait)
-                    time.sleep(wait)
-                    continue
-                raise _transport_error(call, exc, retries, reached, stop) from None
-
-            status = raw.status_code
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug("%s %s -> %s", call.method, call.url, status)
-            self._read_signals(raw)
-            if status < 400:
-                return Response(
-                    body=None if call.stream else _decode_success(raw, call),
-                    headers=raw.headers,
-                    status=status,
-                    replayed=replayed,
-                    raw=raw,
-                )
-            stop = None
-            if status in policy.statuses:
-                wait = policy.wait(retries, raw.headers.get("Retry-After"))
-                ambiguous = status in _AMBIGUOUS_STATUSES
-                if ambiguous and not call.idempotent:
-                    stop = f"a {call.method} answered {status} may have been applied"
-                else:
-                    stop = policy.stop_reason(retries, started, wait)
-                if stop is None:
-                    replayed = replayed or ambiguous
-                    retries += 1
-                    self._log_retry(call, retries, status, wait)
-                    raw.close()
-                    time.sleep(wait)
-                    continue
-            error = http_error(raw, retries, stop if policy.total else None)
-            if replayed:
-                resolved = self._resolve_replay(call, raw)
-                if resolved is not None:
-                    return resolved
-                if call.method not in _NO_BODY_METHODS:
-                    error.message = (
-                        f"{error.message}. An earlier attempt's reply was lost: "
-                        "it may have been applied."
+                raw = self._http().request(call.method, call.url, **self._options(call))
+            except requests.RequestException as exc:
+                failure = Failure(_failure_kind(exc))
+                error: KintoException = _transport_error(call, exc)
+                outcome: Any = _transport_reason(exc)
+            else:
+                status = raw.status_code
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("%s %s -> %s", call.method, call.url, status)
+                self._read_signals(raw)
+                if status < 400 or status in request.tolerate:
+                    return Response(
+                        status,
+                        raw.headers,
+                        None if call.stream else _decode_success(raw, call),
+                        replayed,
+                        raw,
+                        http_error(raw) if status >= 400 else None,
                     )
-                    error.args = (error.message,)
-            raise error
+                failure = Failure("status", status, raw.headers.get("Retry-After"))
+                error = http_error(raw)
+                outcome = status
+            decision = policy.decide(
+                failure,
+                method=call.method,
+                idempotent=bool(request.idempotent),
+                retries_done=retries,
+                elapsed=time.monotonic() - started,
+            )
+            if decision.retry:
+                replayed = replayed or failure.may_have_landed
+                retries += 1
+                self._log_retry(call, retries, outcome, decision.wait)
+                if raw is not None:
+                    raw.close()
+                time.sleep(decision.wait)
+                continue
+            if raw is not None and replayed:
+                settled = self.settle_replay(request, raw.status_code, raw.headers)
+                if settled is not None:
+                    return settled
+            raise _explain(error, call, retries, decision, replayed, failure.may_have_landed)
+
+    def _options(self, call: _Call) -> dict[str, Any]:
+        """The ``requests`` arguments of ``call`` (the caller's own ones win)."""
+        options = {
+            "params": call.params,
+            "data": call.data,
+            "files": call.files,
+            "headers": call.headers,
+            "auth": self.auth if call.authenticate else None,
+            "timeout": call.timeout,
+            "stream": call.stream,
+            # Per request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
+            "verify": self.verify,
+            "cert": self.cert,
+        }
+        if call.extra:
+            options.update(call.extra)
+        return options
+
+    def settle_replay(
+        self, request: Request, status: int | None, headers: Mapping[str, str] | None = None
+    ) -> Response | None:
+        """Whether a replayed write's error answer means its first attempt landed.
+
+        An earlier attempt may have been applied before its reply was lost:
+        a DELETE answered 404 then did its job; a PUT or PATCH answered 412
+        landed only when the object read back holds what was sent, data and
+        permissions (:func:`~kinto_client.retry.replay_landed`). Returns the
+        answer to give the caller, or ``None`` (the error stands).
+        """
+        if request.method == "DELETE" and status == 404:
+            logger.info("Replayed DELETE %s found it gone: the first attempt landed", request.path)
+            return Response(200, headers or {}, {"data": {"deleted": True}}, True)
+        if status != 412 or request.method not in ("PUT", "PATCH"):
+            return None
+        if not isinstance(request.body, dict):
+            return None  # a JSON Patch (a list of operations): cannot tell
+        read_headers = {
+            k: v
+            for k, v in (request.headers or {}).items()
+            if k not in ("If-Match", "If-None-Match", "Content-Type")
+        }
+        current = self.dispatch(Request("GET", request.path, headers=read_headers))
+        if not replay_landed(request.method, request.body, current.body):
+            return None
+        logger.info(
+            "Replayed %s %s answered 412 but the stored object holds what was sent: "
+            "the first attempt landed",
+            request.method,
+            request.path,
+        )
+        return Response(200, current.headers, current.body, True, current.raw)
 
     def _log_retry(self, call: _Call, retries: int, outcome: Any, wait: float) -> None:
         """One INFO line per retry; the values are also on the record (``kinto_*``)."""
@@ -398,86 +476,42 @@ class Session:
             },
         )
 
-    # -- exactly once -------------------------------------------------------
-
-    def _resolve_replay(self, call: _Call, raw: requests.Response) -> Response | None:
-        """Decide whether a replayed write's failure means the first try landed.
-
-        An earlier attempt may have been applied before its reply was lost.
-        A 412 on a write (``If-None-Match: *`` create, or ``If-Match``
-        update) is a success when the stored object now equals what was sent;
-        a 404 on a DELETE means the first attempt deleted it.
-        """
-        status = raw.status_code
-        if call.method == "DELETE" and status == 404:
-            logger.info("Replayed DELETE %s found it gone: the first attempt landed", call.url)
-            return Response(
-                body={"data": {"deleted": True}},
-                headers=raw.headers,
-                status=200,
-                replayed=True,
-                raw=raw,
-            )
-        if status != 412 or call.method not in ("PUT", "PATCH") or call.body is None:
-            return None
-        sent_body = json.loads(call.body)
-        if not isinstance(sent_body, dict):
-            return None  # a JSON Patch (a list of operations): cannot tell, keep the 412
-        sent = sent_body.get("data")
-        current = self.send(
-            _Call(
-                method="GET", url=call.url, headers=self._read_headers(call), timeout=call.timeout
-            )
-        )
-        if replay_landed(sent, (current.body or {}).get("data")):
-            logger.info(
-                "Replayed %s %s answered 412 but the stored object matches what was "
-                "sent: the first attempt landed",
-                call.method,
-                call.url,
-            )
-            return Response(body=current.body, headers=current.headers, status=200, replayed=True)
-        return None
-
-    def _read_headers(self, call: _Call) -> dict[str, str]:
-        headers = {k: v for k, v in call.headers.items() if k not in ("If-Match", "If-None-Match")}
-        headers.pop("Content-Type", None)
-        return headers
-
     # -- server signals -----------------------------------------------------
 
     def _honour_backoff(self) -> None:
         remaining = self._backoff_until - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or self.on_backoff == "ignore":
             return
-        if self.on_backoff == "raise":
+        wait = self.retry.backoff_wait(remaining)
+        if self.on_backoff == "raise" or wait is None:
+            too_long = (
+                f", more than max_server_wait={self.retry.max_server_wait:g}s"
+                if wait is None
+                else ""
+            )
             raise BackoffException(
-                f"The server asked clients to back off for {remaining:.1f} more seconds.",
+                f"The server asked clients to back off for {remaining:.1f} more seconds{too_long}.",
                 remaining,
             )
-        if self.on_backoff == "wait":
-            logger.info(
-                "Waiting %.2fs before the next request to %s (server's Backoff)",
-                remaining,
-                self.server_url,
-                extra={"kinto_wait": remaining},
-            )
-            time.sleep(remaining)
+        logger.info(
+            "Waiting %.2fs before the next request to %s (server's Backoff)",
+            wait,
+            self.server_url,
+            extra={"kinto_wait": wait},
+        )
+        time.sleep(wait)
 
     def _read_signals(self, raw: requests.Response) -> None:
         headers = raw.headers
         backoff = headers.get("Backoff")
         if backoff is not None:
-            try:
-                seconds = max(0.0, float(backoff))
-            except ValueError:
-                seconds = 0.0
-            if seconds:
+            seconds = parse_backoff(backoff)
+            if seconds is not None:
                 self._backoff_until = max(self._backoff_until, time.monotonic() + seconds)
                 logger.warning(
-                    "Server %s asked clients to back off for %ss (Backoff header)%s",
+                    "Server %s asked clients to back off for %gs (Backoff header)%s",
                     self.server_url,
-                    backoff,
+                    seconds,
                     "" if self.on_backoff == "ignore" else "; next request will wait",
                 )
         alert = headers.get("Alert")
@@ -544,52 +578,6 @@ def create_session(
 # -- helpers --------------------------------------------------------------------
 
 
-def replay_landed(sent: Any, stored: Any) -> bool:
-    """Whether ``stored`` data holds every field of ``sent`` (the write landed)."""
-    if not isinstance(stored, Mapping):
-        return False
-    if not isinstance(sent, Mapping):
-        return True
-    return all(stored.get(k) == v for k, v in sent.items() if k != "last_modified")
-
-
-def build_payload(data: Any, permissions: Any, payload: Any) -> dict[str, Any]:
-    """The JSON body ``{'data': ..., 'permissions': ...}``, validated."""
-    body = dict(payload) if payload else {}
-    if data is not None:
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise TypeError(f"data must be a dict (a JSON object); got a {type(data).__name__}.")
-        body["data"] = data
-    if permissions is not None:
-        if hasattr(permissions, "as_dict"):
-            permissions = permissions.as_dict()
-        body["permissions"] = check_permissions(permissions)
-    return body
-
-
-def check_permissions(permissions: Any) -> dict[str, list[str]]:
-    """Validate a permissions mapping: ``{'read': ['principal', ...], ...}``."""
-    if not isinstance(permissions, Mapping):
-        raise TypeError(
-            "permissions must be a dict of permission names to lists of principals, "
-            f"e.g. {{'read': ['system.Everyone']}}; got a {type(permissions).__name__}."
-        )
-    checked: dict[str, list[str]] = {}
-    for name, principals in permissions.items():
-        if isinstance(principals, str) or not isinstance(principals, (list, tuple, set, frozenset)):
-            raise TypeError(
-                f"permissions[{name!r}] must be a list of principals such as "
-                f"['system.Everyone']; got {type(principals).__name__} {principals!r}."
-            )
-        bad = [p for p in principals if not isinstance(p, str) or not p]
-        if bad:
-            raise TypeError(
-                f"permissions[{name!r}] holds {bad[0]!r}: principals are non-empty strings."
-            )
-        checked[str(name)] = list(principals)
-    return checked
-
-
 def _split_credentials(server_url: str) -> tuple[str, BasicAuth | None]:
     if not isinstance(server_url, str):
         raise TypeError(f"server_url must be a string URL; got a {type(server_url).__name__}.")
@@ -648,6 +636,23 @@ def _check_verify(verify: Any) -> None:
         )
 
 
+def _check_cert(cert: Any) -> str | tuple[str, str] | None:
+    """A client certificate: a PEM path, or a ``(cert, key)`` pair of existing paths."""
+    if cert is None:
+        return None
+    paths = cert if isinstance(cert, tuple) else (cert,)
+    if len(paths) not in (1, 2) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+        raise TypeError(
+            "cert must be the path of a PEM file with the certificate and its key, or a "
+            f"(certificate, key) pair of paths; got {cert!r}."
+        )
+    for path in paths:
+        if not os.path.isfile(path):
+            raise ValueError(f"cert: no such file {os.fspath(path)!r}.")
+    names = tuple(os.fspath(p) for p in paths)
+    return (names[0], names[1]) if len(names) == 2 else names[0]
+
+
 def _file_positions(files: Any) -> list[tuple[Any, int]]:
     items = files.values() if isinstance(files, Mapping) else [f for _, f in files]
     positions = []
@@ -656,20 +661,6 @@ def _file_positions(files: Any) -> list[tuple[Any, int]]:
         if hasattr(handle, "seek") and hasattr(handle, "tell"):
             positions.append((handle, handle.tell()))
     return positions
-
-
-def _may_have_reached_server(exc: Exception) -> bool:
-    """False only when the request certainly never left (refused, DNS, connect
-    timeout, TLS handshake failure)."""
-    if isinstance(exc, (requests.ConnectTimeout, requests.exceptions.SSLError)):
-        return False
-    if isinstance(exc, requests.ConnectionError):
-        text = repr(exc.args[0] if exc.args else exc)
-        if "NewConnectionError" in text or "NameResolutionError" in text:
-            return False
-        if "Connection refused" in text or "Failed to resolve" in text:
-            return False
-    return True
 
 
 def _transport_reason(exc: Exception) -> str:
@@ -694,31 +685,87 @@ def _transport_reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _transport_error(
-    call: _Call, exc: Exception, retries: int, reached: bool, stop: str | None = None
-) -> KintoException:
+def _failure_kind(exc: requests.RequestException) -> FailureKind:
+    """How a ``requests`` exception failed, for the retry policy."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls"
+    if isinstance(exc, requests.ConnectTimeout):
+        return "unsent"
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc.args[0] if exc.args else exc)
+        if "NewConnectionError" in text or "NameResolutionError" in text:
+            return "unsent"
+        if "Connection refused" in text or "Failed to resolve" in text:
+            return "unsent"
+    if isinstance(exc, _TRANSPORT_ERRORS):
+        return "sent"  # read timeout, dropped connection, body cut short or corrupt
+    raise KintoException(f"The request could not be sent: {type(exc).__name__}: {exc}") from None
+
+
+#: Failures of the exchange itself: a body cut short or corrupt counts, since
+#: the request may have been applied before it.
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def _transport_error(call: _Call, exc: Exception) -> KintoException:
     reason = _transport_reason(exc)
-    attempts = f" after {retries + 1} attempts" if retries else ""
-    unknown = (
-        " The request may have been applied before the failure."
-        if reached and call.method not in _NO_BODY_METHODS
-        else ""
-    )
-    not_retried = (
-        f" Not retried: {stop}."
-        if stop and (retries or not stop.startswith("retries are disabled"))
-        else ""
-    )
-    message = f"{call.method} {call.url} failed{attempts}: {reason}.{unknown}{not_retried}"
+    message = f"{call.method} {call.url} failed: {reason}."
     cls = KintoTimeout if isinstance(exc, requests.Timeout) else KintoConnectionError
     error = cls(message, exception=exc)
     error.request = getattr(exc, "request", None)
     return error
 
 
+def _explain(
+    error: KintoException,
+    call: _Call,
+    retries: int,
+    decision: Decision,
+    replayed: bool,
+    landed: bool,
+) -> KintoException:
+    """Add to ``error`` how many attempts were made, why retrying stopped, and
+    whether the request may have been applied (also as ``error.may_have_landed``:
+    an earlier attempt's reply was lost, or this one failed after sending)."""
+    message = error.message or str(error)
+    reason = decision.reason
+    if decision.stop == "disabled" and not retries:
+        reason = None  # retrying was never asked for: nothing to explain
+    if isinstance(error, KintoHTTPError):
+        notes = [f"after {retries + 1} attempts"] if retries else []
+        if reason:
+            notes.append(f"not retried: {reason}" if not retries else f"stopped: {reason}")
+        if notes:
+            message += f" ({'; '.join(notes)})"
+        if replayed and call.method not in _NO_BODY_METHODS:
+            message += ". An earlier attempt's reply was lost: it may have been applied."
+    else:
+        if retries:
+            head, _, rest = message.partition(" failed: ")
+            message = f"{head} failed after {retries + 1} attempts: {rest}"
+        if (replayed or landed) and call.method not in _NO_BODY_METHODS:
+            message += " The request may have been applied before the failure."
+        if reason:
+            message += f" Not retried: {reason}."
+    error.message = message
+    error.args = (message,)
+    error.may_have_landed = replayed or landed
+    return error
+
+
 def _decode_success(raw: requests.Response, call: _Call) -> Any:
     if raw.status_code == 304 or call.method == "HEAD" or not raw.content:
         return None
+    if raw.status_code >= 400:  # a tolerated error: its body may come from a proxy
+        try:
+            return json.loads(raw.content)
+        except ValueError:
+            return None
     try:
         return json.loads(raw.content)
     except ValueError:
@@ -729,11 +776,8 @@ def _decode_success(raw: requests.Response, call: _Call) -> Any:
         ) from None
 
 
-def http_error(raw: requests.Response, retries: int = 0, stop: str | None = None) -> KintoHTTPError:
-    """The exception for an error response: ``"<status> - <json body>"``.
-
-    ``retries`` and ``stop`` (why retrying stopped) are added in parentheses.
-    """
+def http_error(raw: requests.Response) -> KintoHTTPError:
+    """The exception for an error response: ``"<status> - <json body>"``."""
     try:
         body: Any = json.loads(raw.content) if raw.content else None
         text = describe_body(body) if body is not None else raw.reason or "no body"
@@ -744,13 +788,7 @@ def http_error(raw: requests.Response, retries: int = 0, stop: str | None = None
             f"{raw.reason or 'error'} (the server sent {raw.headers.get('Content-Type', 'a body')}"
             f" instead of JSON: {snippet!r})"
         )
-    message = f"{raw.status_code} - {text}"
-    notes = [f"after {retries + 1} attempts"] if retries else []
-    if stop:
-        notes.append(f"not retried: {stop}" if not retries else f"stopped: {stop}")
-    if notes:
-        message += f" ({'; '.join(notes)})"
-    error = KintoHTTPError(message)
+    error = KintoHTTPError(f"{raw.status_code} - {text}")
     error.request = raw.request
     error.response = raw
     return error

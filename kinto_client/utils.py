@@ -7,9 +7,10 @@ import decimal
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote as _percent_quote
+from urllib.parse import urlsplit
 
 from unidecode import unidecode
 
@@ -17,26 +18,10 @@ T = TypeVar("T")
 
 VALID_SLUG_REGEXP = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 
-#: Strings recently found to be valid ids as they are. Bucket and collection
-#: names come back request after request, and a record's id is checked for
-#: its URL, then for its body: a set lookup is far cheaper than a match.
-known_ids: set[str] = set()
-_MAX_KNOWN_IDS = 1024
-
 
 def is_valid_id(text: str) -> bool:
-    """Whether the ``str`` ``text`` is a valid Kinto id as it is.
-
-    Hot paths test ``text in known_ids`` first, and call this on a miss.
-    """
-    if text in known_ids:
-        return True
-    if VALID_SLUG_REGEXP.fullmatch(text) is None:
-        return False
-    if len(known_ids) >= _MAX_KNOWN_IDS:
-        known_ids.clear()  # record ids pass through too: start afresh
-    known_ids.add(text)
-    return True
+    """Whether ``text`` is a valid Kinto id as it is (``^[a-zA-Z0-9][a-zA-Z0-9_-]*$``)."""
+    return VALID_SLUG_REGEXP.fullmatch(text) is not None
 
 
 _NOT_SLUG_CHARS = re.compile(r"[^\w\s-]")
@@ -51,7 +36,7 @@ def slugify(value: Any) -> str:
     transliterated to ASCII, lowercased, stripped of punctuation, and its
     spaces become hyphens (``"Hôtel de ville"`` gives ``"hotel-de-ville"``).
     """
-    if type(value) is str and (value in known_ids or is_valid_id(value)):
+    if type(value) is str and VALID_SLUG_REGEXP.fullmatch(value) is not None:
         return value  # the common case, first
     if isinstance(value, bool):
         raise TypeError(f"An id cannot be a boolean (got {value!r}).")
@@ -78,6 +63,19 @@ def urljoin(server_url: str, path: str) -> str:
     return server_url.rstrip("/") + "/" + path.lstrip("/")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_origin(url: str, other: str) -> bool:
+    """Whether ``url`` has the scheme, host and port of ``other``."""
+
+    def origin(u: str) -> tuple[str, str | None, int | None]:
+        parts = urlsplit(u)
+        return parts.scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(parts.scheme)
+
+    return origin(url) == origin(other)
+
+
 def quote(text: Any) -> str:
     """Wrap ``text`` in double quotes, once (``1234`` gives ``'"1234"'``)."""
     quoted = str(text)
@@ -102,70 +100,44 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class _Encoder(json.JSONEncoder):
-    def default(self, o: Any) -> Any:
-        if isinstance(o, (datetime.datetime, datetime.date, datetime.time)):
-            return o.isoformat()
-        if isinstance(o, uuid.UUID):
-            return str(o)
-        if isinstance(o, decimal.Decimal):
-            return float(o) if o % 1 else int(o)
-        if isinstance(o, (set, frozenset, tuple)):
-            return list(o)
-        return super().default(o)
+#: How deep a request body may nest: far beyond any real document, well within
+#: the interpreter's recursion limit (a value that contains itself ends here).
+MAX_JSON_DEPTH = 200
+
+_DATES = (datetime.datetime, datetime.date, datetime.time)
 
 
-_encoder = _Encoder(separators=(",", ":"), allow_nan=False, ensure_ascii=False)
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-# The C encoder _encoder.encode() would build, built once. JSONEncoder.encode()
-# builds a new one per call, which costs as much as encoding a small record,
-# and a batch encodes thousands of operations one by one. Without markers (no
-# circular-reference bookkeeping per container) it holds no state, so one
-# serves every thread; a value that holds itself ends in a RecursionError,
-# which json_text() reports as a circular reference.
-_c_encode: Callable[[Any, int], Sequence[str]] | None = (
-    None
-    if _c_make_encoder is None  # an interpreter without the C accelerator
-    else _c_make_encoder(
-        None,  # markers
-        _encoder.default,
-        json.encoder.encode_basestring,  # ensure_ascii=False
-        None,  # indent
-        _encoder.key_separator,
-        _encoder.item_separator,
-        False,  # sort_keys
-        False,  # skipkeys
-        False,  # allow_nan
-    )
-)
+class _NotJSON(Exception):
+    """Raised inside :func:`json_ready`; carries the path to the bad value."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path: list[str] = []
 
 
-def json_dumps(payload: Any) -> bytes:
-    """Encode ``payload`` as compact UTF-8 JSON.
+def json_ready(value: Any) -> Any:
+    """A copy of ``value`` made only of JSON types, checked for the wire.
 
-    Dates and datetimes become ISO 8601 strings. A value JSON cannot carry
-    raises :class:`TypeError` naming the field that holds it.
+    Request bodies go through this once, when the call is made: a value JSON
+    cannot carry raises :class:`TypeError` naming the field that holds it,
+    before anything is sent, and the copy cannot change afterwards even if
+    the caller's objects do (a queued batch operation sends what was passed).
+    Dates and datetimes become ISO 8601 strings, UUIDs strings, decimals
+    numbers, tuples and sets lists.
     """
-    return json_text(payload).encode("utf-8")
-
-
-def json_text(payload: Any) -> str:
-    """:func:`json_dumps`, as text (known to encode to UTF-8)."""
     try:
-        text = _encoder.encode(payload) if _c_encode is None else "".join(_c_encode(payload, 0))
-        if not text.isascii():
-            text.encode("utf-8")  # a lone surrogate ("\ud800") cannot be sent
-        return text
-    except (TypeError, ValueError, RecursionError) as exc:
-        reason = str(exc)
-        try:
-            where = find_unencodable(payload)
-        except RecursionError:
-            where = None
-        if isinstance(exc, RecursionError):
-            circular = where is not None and where.endswith("(a circular reference)")
-            reason = "a value contains itself" if circular else "it is nested too deeply"
+        return _ready(value, 0)
+    except _NotJSON as exc:
+        where = "".join(exc.path).lstrip(".")
         field = f" at {where}" if where else ""
+        reason = exc.reason
+        if reason == "too deep":
+            cycle = _find_cycle(value, "", ())
+            if cycle is not None:
+                field, reason = f" at {cycle} (a circular reference)", "a value contains itself"
+            else:
+                reason = f"it is nested too deeply (more than {MAX_JSON_DEPTH} levels)"
         raise TypeError(
             f"Cannot encode the request body as JSON{field}: {reason}. "
             "Pass only dicts, lists, strings, numbers, booleans, None, "
@@ -173,40 +145,124 @@ def json_text(payload: Any) -> str:
         ) from None
 
 
-def find_unencodable(value: Any, path: str = "") -> str | None:
-    """Return the dotted path of the first value that JSON cannot encode.
-
-    A container that holds itself (a circular reference) is such a value.
-    """
-    return _find_unencodable(value, path, ())
-
-
-def _find_unencodable(value: Any, path: str, ancestors: tuple[int, ...]) -> str | None:
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
-        if id(value) in ancestors:
-            return (path.lstrip(".") or "<top level>") + " (a circular reference)"
-        ancestors += (id(value),)
-    if isinstance(value, dict):
+def _ready(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        if not value.isascii():
+            _check_text(value)
+        return value
+    if kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if value != value or value in (_INF, -_INF):
+            raise _NotJSON(f"{value!r} is not a finite number")
+        return value
+    if depth >= MAX_JSON_DEPTH:
+        raise _NotJSON("too deep")
+    if kind is dict or isinstance(value, Mapping):
+        out: dict[str, Any] = {}
         for key, item in value.items():
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return f"{path}.{key!r}".lstrip(".") or repr(key)
-            if isinstance(key, str) and find_unencodable(key) is not None:
-                return f"{path}.{key!r}".lstrip(".")
-            found = _find_unencodable(item, f"{path}.{key}", ancestors)
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple, set, frozenset)):
+            if type(key) is not str:
+                key = _json_key(key, value)
+            kind = type(item)
+            if kind is str:
+                if not item.isascii():
+                    try:
+                        _check_text(item)
+                    except _NotJSON as exc:
+                        exc.path.insert(0, f".{key}")
+                        raise
+                out[key] = item
+            elif kind is int or kind is bool or item is None:
+                out[key] = item
+            else:
+                try:
+                    out[key] = _ready(item, depth + 1)
+                except _NotJSON as exc:
+                    exc.path.insert(0, f".{key}")
+                    raise
+        return out
+    if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
+        items = []
         for index, item in enumerate(value):
-            found = _find_unencodable(item, f"{path}[{index}]", ancestors)
-            if found:
-                return found
-        return None
+            try:
+                items.append(_ready(item, depth + 1))
+            except _NotJSON as exc:
+                exc.path.insert(0, f"[{index}]")
+                raise
+        return items
+    if isinstance(value, _DATES):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise _NotJSON(f"{value!r} is not a finite number")
+        return float(value) if value % 1 else int(value)
+    if isinstance(value, str):
+        return _ready(str(value), depth)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _ready(float(value), depth)
+    raise _NotJSON(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+_INF = float("inf")
+
+
+def _check_text(text: str) -> None:
     try:
-        _encoder.encode(value).encode("utf-8")
-    except (TypeError, ValueError):
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _NotJSON("a string holds a lone surrogate, which UTF-8 cannot carry") from None
+
+
+def _json_key(key: Any, mapping: Mapping[Any, Any]) -> str:
+    """The JSON text of a non-string key, refused if another key has the same text."""
+    if key is None or isinstance(key, (bool, int, float)):
+        text = json.dumps(key)
+        if text in mapping:
+            raise _NotJSON(
+                f"the keys {key!r} and {text!r} would both be sent as the JSON key {text!r}"
+            )
+        return text
+    raise _NotJSON(f"keys must be strings, not {type(key).__name__} ({key!r})")
+
+
+def _find_cycle(value: Any, path: str, ancestors: tuple[int, ...]) -> str | None:
+    """The path of the first container inside itself, or ``None``."""
+    if len(ancestors) > MAX_JSON_DEPTH + 1:
+        return None
+    if isinstance(value, Mapping):
+        children: Iterable[tuple[str, Any]] = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        children = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    if id(value) in ancestors:
         return path.lstrip(".") or "<top level>"
+    ancestors += (id(value),)
+    for child_path, child in children:
+        found = _find_cycle(child, child_path, ancestors)
+        if found is not None:
+            return found
     return None
+
+
+_encoder = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False
+)
+
+
+def json_encode(ready: Any) -> bytes:
+    """Encode a value made by :func:`json_ready` as compact UTF-8 JSON."""
+    return _encoder.encode(ready).encode("utf-8")
+
+
+def json_dumps(payload: Any) -> bytes:
+    """Check and encode ``payload`` as compact UTF-8 JSON (see :func:`json_ready`)."""
+    return json_encode(json_ready(payload))
 
 
 #: Query parameters that are options, not filters: their values are sent as

@@ -14,6 +14,7 @@ import json
 import re
 import uuid
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 import requests
@@ -32,7 +33,7 @@ from kinto_client import (
     replication,
     utils,
 )
-from kinto_client.batch import BatchSession
+from kinto_client.batch import Batch
 
 # -- helpers ------------------------------------------------------------------------------
 
@@ -476,7 +477,10 @@ def test_update_bucket(client, raw, server_url):
     client.create_bucket("b", data={"a": 1})
     client.update_bucket("b", data={"b": 2})
     stored = read(raw, f"{server_url}/buckets/b")
-    assert stored["data"]["b"] == 2 and "a" not in stored["data"]  # put replaces
+    assert stored["data"] == {"id": "b", "a": 1, "b": 2, "last_modified": ANY}  # a merge, as 4.0
+    client.update_bucket("b", data={"c": 3}, method="put")
+    stored = read(raw, f"{server_url}/buckets/b")
+    assert stored["data"]["c"] == 3 and "a" not in stored["data"]  # put replaces
 
 
 def test_permissions_only_update_never_wipes_data(client, raw, b):
@@ -971,8 +975,8 @@ def test_session_files_send_the_payload_form_encoded(pclient, proxy):
     (seen,) = proxy.requests("POST", "/__echo__")
     assert seen.headers["Content-Type"].startswith("multipart/form-data; boundary=")
     text = body["body"]
-    assert re.search(r'name="data"\r\n\r\n\{"v": 1\}\r\n', text)
-    assert re.search(r'name="permissions"\r\n\r\n\{"read": \["x"\]\}\r\n', text)
+    assert re.search(r'name="data"\r\n\r\n\{"v":1\}\r\n', text)
+    assert re.search(r'name="permissions"\r\n\r\n\{"read":\["x"\]\}\r\n', text)
     assert 'filename="hello.txt"' in text and "hello world" in text
 
 
@@ -1101,7 +1105,7 @@ def test_set_parser_server_options_is_add_parser_options():
 
 def test_batch_session_is_a_queueing_session(client):
     with client.batch() as batch:
-        assert isinstance(batch.session, BatchSession)
+        assert isinstance(batch.session, Batch)
         assert batch.session.session is client.session
         batch.create_bucket("queued")
         assert len(batch.session.requests) == 1

@@ -123,7 +123,10 @@ def test_add_attachment_checks_its_input_before_sending(setup, tmp_path):
 
 
 def test_add_attachment_refuses_a_batch(setup, source):
-    with pytest.raises(KintoException, match="cannot be batched"), setup.batch() as batch:
+    with (
+        pytest.raises(KintoException, match="File uploads cannot go through /batch"),
+        setup.batch() as batch,
+    ):
         batch.add_attachment("r1", source)
 
 

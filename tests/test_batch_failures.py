@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fault_proxy import HTML_502, FaultProxy
 
-from kinto_client import KintoBatchException, KintoException, Retry
+from kinto_client import KintoBatchException, Retry
 
 FAST = Retry(total=2, backoff_factor=0.01)
 
@@ -131,14 +131,69 @@ def test_batch_with_a_server_id_post_is_not_replayed(proxy, make_client, stored)
 # -- failures that remain -----
 
 
+def test_sending_stops_at_the_first_chunk_holding_a_failure(
+    proxy, make_client, stored, raw, server_url, bucket, collection
+):
+    """As in kinto-client 4.0: chunk 1 holds a 412 (r03 exists), so the
+    chunks after it are not sent; every operation is reported."""
+    url = f"{server_url}/buckets/{bucket}/collections/{collection}/records/r03"
+    assert raw.put(url, json={"data": {"n": "original"}}, timeout=10).status_code == 201
+    client = make_client()
+    with pytest.raises(KintoBatchException) as caught:
+        with client.batch() as batch:
+            for i in range(80):
+                batch.create_record(data={"n": i}, id=f"r{i:02d}")
+    error = caught.value
+    assert [len(ids) for ids in sub_requests(proxy)] == [25]
+    outcomes = {r["request"]["path"].rsplit("/", 1)[-1]: r for r in error.results}
+    assert len(error.results) == 80
+    assert outcomes["r03"]["outcome"] == "failed" and outcomes["r03"]["status"] == 412
+    assert outcomes["r03"]["response"]["body"]["details"]["existing"]["n"] == "original"
+    assert all(outcomes[f"r{i:02d}"]["outcome"] == "not sent" for i in range(25, 80))
+    committed = {r["request"]["path"].rsplit("/", 1)[-1] for r in error.committed}
+    assert committed == {f"r{i:02d}" for i in range(25)} - {"r03"}
+    assert len(error.not_sent) == 55 and error.request == outcomes["r03"]["request"]
+    message = str(error)
+    assert "56 of 80 batch operations did not succeed (1 failed, 55 not sent); 24 committed" in (
+        message
+    )
+    assert "/records/r03: 412" in message and "55 operation(s) never sent" in message
+    data = stored()
+    assert sorted(data) == sorted(committed | {"r03"}) and data["r03"]["n"] == "original"
+
+
 def test_every_operation_is_reported_across_chunks(
     proxy, make_client, stored, raw, server_url, bucket, collection
 ):
-    """Chunk 1: r03 already exists (412). Chunk 2: r30 keeps failing (503).
-    Chunk 3: the /batch request itself fails (HTML 502). Chunk 4: never sent."""
+    """With ignore_4xx, chunk 1's 412 does not stop the batch. Chunk 2: r30
+    keeps failing (503: it may have been applied, so its outcome is unknown),
+    and that stops the batch: chunks 3 and 4 are never sent."""
     url = f"{server_url}/buckets/{bucket}/collections/{collection}/records/r03"
     assert raw.put(url, json={"data": {"n": "original"}}, timeout=10).status_code == 201
     proxy.add("batch", sub_match=path_is("r30"), status=503, times=100)
+    client = make_client()
+    with pytest.raises(KintoBatchException) as caught:
+        with client.batch(ignore_4xx=True) as batch:
+            for i in range(80):
+                batch.create_record(data={"n": i}, id=f"r{i:02d}")
+    error = caught.value
+    # Attempts: chunk 1 once; chunk 2 once + r30 alone twice; then stop.
+    assert [len(ids) for ids in sub_requests(proxy)] == [25, 25, 1, 1]
+    outcomes = {r["request"]["path"].rsplit("/", 1)[-1]: r for r in error.results}
+    assert outcomes["r03"]["outcome"] == "failed" and outcomes["r03"]["status"] == 412
+    assert outcomes["r30"]["outcome"] == "unknown" and outcomes["r30"]["status"] == 503
+    assert all(outcomes[f"r{i:02d}"]["outcome"] == "not sent" for i in range(50, 80))
+    committed = {r["request"]["path"].rsplit("/", 1)[-1] for r in error.committed}
+    assert committed == {f"r{i:02d}" for i in range(50)} - {"r03", "r30"}
+    message = str(error)
+    assert "32 of 80 batch operations did not succeed" in message
+    assert "/records/r30: 503" in message and "30 operation(s) never sent" in message
+    assert sorted(stored()) == sorted(committed | {"r03"})
+
+
+def test_a_failed_batch_request_reports_unknown_then_not_sent(proxy, make_client, stored):
+    """Chunk 2's /batch request itself fails (HTML 502, after it may have
+    reached Kinto): its operations are unknown, the next chunks not sent."""
     proxy.add("respond", method="POST", path="/batch", status=502, body=HTML_502, skip=1, times=100)
     client = make_client()
     with pytest.raises(KintoBatchException) as caught:
@@ -146,37 +201,13 @@ def test_every_operation_is_reported_across_chunks(
             for i in range(80):
                 batch.create_record(data={"n": i}, id=f"r{i:02d}")
     error = caught.value
-    assert isinstance(error, KintoException)
-
-    # Attempts: chunk 1 once; chunk 2 once + r30 alone twice; chunk 3 three times.
-    assert [len(ids) for ids in sub_requests(proxy)] == [25, 25, 1, 1, 25, 25, 25]
-
-    outcomes = {r["request"]["path"].rsplit("/", 1)[-1]: r for r in error.results}
-    assert len(error.results) == 80
-    assert outcomes["r03"]["outcome"] == "failed" and outcomes["r03"]["status"] == 412
-    assert outcomes["r30"]["outcome"] == "failed" and outcomes["r30"]["status"] == 503
-    assert all(outcomes[f"r{i:02d}"]["outcome"] == "unknown" for i in range(50, 75))
-    assert all(outcomes[f"r{i:02d}"]["outcome"] == "not sent" for i in range(75, 80))
-    committed = {r["request"]["path"].rsplit("/", 1)[-1] for r in error.committed}
-    assert committed == {f"r{i:02d}" for i in range(50)} - {"r03", "r30"}
-    assert len(error.failures) == 80 - 48 and len(error.not_sent) == 5
-    for result in error.results:
-        assert result["request"]["method"] == "PUT"
-        assert "response" in result
-    assert outcomes["r03"]["response"]["body"]["details"]["existing"]["n"] == "original"
-    assert error.request == outcomes["r03"]["request"]  # the first failure
-
+    assert [len(ids) for ids in sub_requests(proxy)] == [25, 25, 25, 25]
+    outcomes = [r["outcome"] for r in error.results]
+    assert outcomes == ["committed"] * 25 + ["unknown"] * 25 + ["not sent"] * 30
     message = str(error)
-    assert "32 of 80 batch operations did not succeed" in message
-    assert "/records/r03: 412" in message and "/records/r30: 503" in message
     assert "25 operation(s) in a /batch request that failed: outcome unknown" in message
-    assert "5 operation(s) never sent" in message
     assert "chunk error: 502 - Bad Gateway" in message
-
-    # The server holds exactly the committed operations, and r03 untouched.
-    data = stored()
-    assert sorted(data) == sorted(committed | {"r03"})
-    assert data["r03"]["n"] == "original"
+    assert sorted(stored()) == [f"r{i:02d}" for i in range(25)]
 
 
 def test_a_failed_chunk_never_hides_earlier_failures(

@@ -311,6 +311,7 @@ def test_upload_is_reread_from_the_start_on_each_attempt(proxy, tmp_path):
             "/__echo__",
             data={"name": "file.bin"},
             files={"attachment": ("file.bin", handle, "application/octet-stream")},
+            idempotent=True,  # a POST is never sent again after a 5xx unless said so
         )
     session.close()
     assert proxy.count("POST", "/__echo__") == 3

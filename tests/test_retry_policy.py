@@ -5,11 +5,18 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import time
+from typing import Any
 
 import pytest
 
 from kinto_client import Client, Retry, Session
-from kinto_client.retry import DEFAULT_RETRY_STATUSES, parse_retry_after
+from kinto_client.retry import (
+    DEFAULT_RETRY_STATUSES,
+    Decision,
+    Failure,
+    parse_backoff,
+    parse_retry_after,
+)
 
 # -- validation -----
 
@@ -143,25 +150,74 @@ def test_unparsable_retry_after_falls_back_to_backoff():
     assert 2 <= policy.wait(0, "soon") <= 4
 
 
-# -- allows() / stop_reason() -----
+# -- decide() -----
+
+UNAVAILABLE = Failure("status", 503)
 
 
-def test_stop_reason_counts_retries():
-    policy = Retry(total=2)
-    now = time.monotonic()
-    assert policy.allows(0, now, 0.1) and policy.allows(1, now, 0.1)
-    assert not policy.allows(2, now, 0.1)
-    assert policy.stop_reason(2, now, 0.1) == "all 2 retries used"
-    assert Retry().stop_reason(0, now, 0) == "retries are disabled (retry=0)"
+def decide(policy: Retry, failure: Failure = UNAVAILABLE, **kw: Any) -> Decision:
+    options: dict[str, Any] = {"idempotent": True, "retries_done": 0, "elapsed": 0.0}
+    options.update(kw)
+    return policy.decide(failure, **options)
 
 
-def test_stop_reason_enforces_the_budget_including_the_next_wait():
-    policy = Retry(total=10, budget=5)
-    now = time.monotonic()
-    assert policy.allows(0, now, 4.0)
-    reason = policy.stop_reason(0, now, 6.0)
-    assert reason is not None and "retry budget of 5s would be exceeded" in reason
-    assert not policy.allows(1, now - 4.5, 1.0)  # 4.5 s already spent
+def test_decide_counts_retries():
+    policy = Retry(total=2, retry_after=0.1)
+    assert decide(policy).retry and decide(policy, retries_done=1).retry
+    stop = decide(policy, retries_done=2)
+    assert not stop.retry and stop.stop == "exhausted" and stop.reason == "all 2 retries used"
+    disabled = decide(Retry())
+    assert disabled.stop == "disabled" and disabled.reason == "retries are disabled (retry=0)"
+
+
+def test_decide_enforces_the_budget_including_the_next_wait():
+    policy = Retry(total=10, budget=5, retry_after=4.0)
+    assert decide(policy).retry
+    stop = decide(policy, elapsed=1.5)
+    assert stop.stop == "budget" and "retry budget of 5s would be exceeded" in str(stop.reason)
+
+
+@pytest.mark.parametrize(
+    ("failure", "idempotent", "retried"),
+    [
+        (Failure("unsent"), False, True),  # never reached the server: safe to resend
+        (Failure("sent"), False, False),  # may have landed: a POST is not sent twice
+        (Failure("sent"), True, True),
+        (Failure("status", 503), False, False),  # a 5xx may come after the request landed
+        (Failure("status", 500), True, True),
+        (Failure("status", 429), False, True),  # throttled: not applied
+        (Failure("status", 404), True, False),  # not a retryable status
+        (Failure("tls"), True, False),
+    ],
+)
+def test_decide_what_is_retried(failure, idempotent, retried):
+    decision = decide(Retry(total=3, retry_after=0), failure, idempotent=idempotent)
+    assert decision.retry is retried
+
+
+def test_decide_names_a_post_that_may_have_landed():
+    decision = decide(Retry(total=3), Failure("status", 502), idempotent=False, method="POST")
+    assert decision.stop == "not_idempotent"
+    assert decision.reason == "a POST answered 502 may have been applied, and is not sent twice"
+
+
+@pytest.mark.parametrize("asked", ["86400", "121"])
+def test_decide_refuses_a_server_wait_beyond_the_cap(asked):
+    decision = decide(Retry(total=3), Failure("status", 503, retry_after=asked))
+    assert decision.stop == "wait_too_long" and f"wait {asked}s" in str(decision.reason)
+    assert decide(Retry(total=3, max_server_wait=100000), Failure("status", 503, asked)).retry
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e308", "abc", "0", "-5", None])
+def test_parse_backoff_ignores_non_finite_and_invalid_values(value):
+    expected = 1e308 if value == "1e308" else None
+    assert parse_backoff(value) == expected
+
+
+def test_backoff_wait_is_capped():
+    assert Retry().backoff_wait(30) == 30
+    assert Retry().backoff_wait(86400) is None
+    assert Retry(max_server_wait=100000).backoff_wait(86400) == 86400
 
 
 # -- parse_retry_after -----

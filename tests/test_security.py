@@ -37,6 +37,7 @@ from kinto_client import (
     Retry,
     Session,
 )
+from kinto_client import payloads as kinto_payloads
 from kinto_client import utils as kinto_utils
 
 FAST = Retry(total=2, backoff_factor=0.01)
@@ -354,8 +355,10 @@ def test_built_paths_keep_their_segments(data, name):
     values = {f: data.draw(ids, label=f) for f in fields}
     try:
         path = Endpoints().get(name, **values)
-    except KintoException as error:
+    except (KintoException, TypeError) as error:
         assert str(error).startswith(f"Cannot get {name} endpoint")
+        if isinstance(error, TypeError):  # only str and int are ids
+            assert any(isinstance(v, (bool, float)) for v in values.values())
         return
     expected = pattern.format(root="", **{f: f"<{f}>" for f in fields}).split("/")
     built = path.split("/")
@@ -407,18 +410,16 @@ permissions = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(data=payloads, perms=permissions, method=st.sampled_from(["PUT", "PATCH", "POST"]))
 def test_prepare_gives_valid_json_or_a_clear_error(data, perms, method):
-    session = Session("http://127.0.0.1:1/v1")
     try:
-        call = session.prepare(method, "/buckets/b", data=data, permissions=perms)
+        body = kinto_payloads.kinto_body(data, perms)
     except (KintoException, TypeError, ValueError) as error:
         message = str(error)
         assert message and ("data" in message or "permissions" in message)
         return
-    assert call.url == "http://127.0.0.1:1/v1/buckets/b"
-    if call.body is None:
+    if not body:
         assert not data and not perms
         return
-    decoded = json.loads(call.body.decode("utf-8"))
+    decoded = json.loads(kinto_utils.json_encode(body).decode("utf-8"))
     assert isinstance(decoded, dict)
     assert set(decoded) <= {"data", "permissions"}
     if data is not None:

@@ -114,7 +114,7 @@ def test_ids_that_slugify_to_nothing_are_refused(value):
 
 
 def test_boolean_ids_are_refused():
-    with pytest.raises(KintoException, match="boolean"):
+    with pytest.raises(TypeError, match="not bool"):
         Endpoints().get("bucket", bucket=True)
 
 
