@@ -182,7 +182,7 @@ def test_batch_tolerated_failures_do_not_stop_it(client, raw, server_url, bucket
         {"stream": False},
         {"cookies": {"flavour": "oat"}},
     ],
-    ids=lambda o: next(iter(o)),
+    ids=["verify", "allow_redirects", "stream_true", "stream_false", "cookies"],
 )
 def test_session_request_accepts_requests_options(option, client, bucket):
     body, headers = client.session.request("get", f"/buckets/{bucket}", **option)
