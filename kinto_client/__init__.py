@@ -6,6 +6,7 @@
 
 __version__ = "5.0.0"
 
+from kinto_client.aio import AsyncClient
 from kinto_client.auth import BasicAuth, BearerTokenAuth
 from kinto_client.client import Client, KintoObject, RecordList
 from kinto_client.endpoints import Endpoints
@@ -24,6 +25,7 @@ from kinto_client.retry import Retry
 from kinto_client.session import Session, create_session
 
 __all__ = [
+    "AsyncClient",
     "BackoffException",
     "BasicAuth",
     "BearerTokenAuth",
