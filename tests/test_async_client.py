@@ -414,6 +414,8 @@ class GateAuth(AuthBase):
 
     def __init__(self) -> None:
         self.basic = HTTPBasicAuth(*AUTH)
+        #: The threads that sent requests.
+        self.threads: list[str] = []
         self.entered = threading.Event()
         self.gate = threading.Event()
         self.gate.set()
@@ -423,9 +425,39 @@ class GateAuth(AuthBase):
         self.gate.clear()
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        self.threads.append(threading.current_thread().name)
         self.entered.set()
         assert self.gate.wait(timeout=30), "the test never opened the gate"
         return self.basic(r)
+
+
+def test_batch_calls_queue_without_waiting_for_the_pool(server_url, flush, bucket, collection):
+    """With the only worker busy, calls on a batch client still queue (inline, in order)."""
+    auth = GateAuth()
+
+    async def main() -> AsyncClient:
+        client = AsyncClient(
+            server_url=server_url, auth=auth, bucket=bucket, collection=collection, max_workers=1
+        )
+        async with client.batch() as batch:
+            auth.close_gate()
+            busy = asyncio.create_task(client.get_records())
+            await asyncio.to_thread(auth.entered.wait, 30)  # the only worker is now held
+            queued = (batch.create_record({"n": i}, id=f"r{i}") for i in range(5))
+            await asyncio.wait_for(asyncio.gather(*queued), timeout=30)
+            auth.gate.set()
+            assert await busy == []
+            auth.threads.clear()
+            # heartbeat() is never queued: it goes to the pool, off the event loop.
+            assert (await batch.heartbeat())["storage"] is True
+        await client.close()
+        return batch
+
+    main_thread = threading.current_thread().name
+    batch = asyncio.run(main())
+    assert [r["data"]["id"] for r in batch.results()] == [f"r{i}" for i in range(5)]
+    assert auth.threads and all(t.startswith("kinto_client-async") for t in auth.threads)
+    assert main_thread not in auth.threads
 
 
 def test_cancelling_a_pending_call_leaves_the_client_working(
