@@ -111,7 +111,8 @@ def test_every_method_is_a_coroutine_but_the_listed_ones():
             assert not inspect.iscoroutinefunction(method), name
         else:
             assert inspect.iscoroutinefunction(method), f"{name} is not a coroutine function"
-            assert method.__doc__ == getattr(Client, name).__doc__, name
+            if hasattr(method, "__wrapped__"):  # made by _coroutine (close() has its own text)
+                assert method.__doc__ == getattr(Client, name).__doc__, name
 
 
 def test_signature_of_a_bound_method_has_no_self():
