@@ -143,7 +143,9 @@ def test_mypy_sees_awaitables_with_precise_types(tmp_path):
         textwrap.dedent(
             """\
             from collections.abc import AsyncIterator, Coroutine
-            from typing import Any, assert_type
+            from typing import Any
+
+            from typing_extensions import assert_type
 
             from kinto_client import AsyncClient
 
