@@ -6,6 +6,7 @@
 
 __version__ = "5.0.0"
 
+from kinto_client.aio import AsyncClient
 from kinto_client.auth import BasicAuth, BearerTokenAuth
 from kinto_client.batch import Batch
 from kinto_client.client import Client, KintoObject, RecordList
@@ -29,6 +30,7 @@ __all__ = [
     "DO_NOT_OVERWRITE",
     "ID_FIELD",
     "OBJECTS_PERMISSIONS",
+    "AsyncClient",
     "BackoffException",
     "BasicAuth",
     "Batch",

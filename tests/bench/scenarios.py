@@ -5,8 +5,10 @@
 - IMPL: ``floor`` (a raw ``requests.Session`` making the minimum equivalent
   calls), ``kinto_client`` (this project) or ``kinto_http`` (kinto-http.py,
   run from its own virtualenv).
-- KIND: ``get_record``, ``batch``, ``get_records`` or ``iter_records``
-  (or ``page_worth``: the bytes one page of the collection holds in memory).
+- KIND: ``get_record``, ``gather_get_record`` (the same reads issued at once
+  through an async client and ``asyncio.gather``; the floor makes them
+  sequentially), ``batch``, ``get_records`` or ``iter_records`` (or
+  ``page_worth``: the bytes one page of the collection holds in memory).
 - CONFIG_JSON: ``{"url", "bucket", "collection", "size", "chunk", "trace"}``.
 
 Only what the scenario itself does is timed: imports and the input data are
@@ -66,6 +68,11 @@ def floor_get_record(cfg: dict[str, Any], _: Any) -> int:
         response.raise_for_status()
         response.json()
     return int(cfg["size"])
+
+
+def floor_gather_get_record(cfg: dict[str, Any], records: Any) -> int:
+    """The floor of the concurrent reads: the same reads, one after the other."""
+    return floor_get_record(cfg, records)
 
 
 def floor_batch(cfg: dict[str, Any], records: list[dict[str, Any]]) -> int:
@@ -138,6 +145,23 @@ def kinto_client_get_record(cfg: dict[str, Any], _: Any) -> int:
     return int(cfg["size"])
 
 
+def kinto_client_gather_get_record(cfg: dict[str, Any], _: Any) -> int:
+    import asyncio
+
+    from kinto_client import AsyncClient
+
+    async def main() -> int:
+        async with AsyncClient(
+            server_url=cfg["url"], auth=AUTH, bucket=cfg["bucket"], collection=cfg["collection"]
+        ) as client:
+            found = await asyncio.gather(
+                *(client.get_record(record_id(i)) for i in range(cfg["size"]))
+            )
+        return len(found)
+
+    return asyncio.run(main())
+
+
 def kinto_client_batch(cfg: dict[str, Any], records: list[dict[str, Any]]) -> int:
     client = _client(cfg)
     with client.batch() as batch:
@@ -173,6 +197,23 @@ def kinto_http_get_record(cfg: dict[str, Any], _: Any) -> int:
     for i in range(cfg["size"]):
         client.get_record(id=record_id(i))
     return int(cfg["size"])
+
+
+def kinto_http_gather_get_record(cfg: dict[str, Any], _: Any) -> int:
+    import asyncio
+
+    import kinto_http
+
+    async def main() -> int:
+        client = kinto_http.AsyncClient(
+            server_url=cfg["url"], auth=AUTH, bucket=cfg["bucket"], collection=cfg["collection"]
+        )
+        found = await asyncio.gather(
+            *(client.get_record(id=record_id(i)) for i in range(cfg["size"]))
+        )
+        return len(found)
+
+    return asyncio.run(main())
 
 
 def kinto_http_batch(cfg: dict[str, Any], records: list[dict[str, Any]]) -> int:
@@ -213,6 +254,8 @@ def run(impl: str, kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
         import kinto_client  # noqa: F401  (imports are not timed)
     elif impl == "kinto_http":
         import kinto_http  # noqa: F401
+    import asyncio  # noqa: F401
+
     import requests  # noqa: F401
 
     records = [make_record(i) for i in range(cfg["size"])] if kind == "batch" else None
