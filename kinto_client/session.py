@@ -48,7 +48,7 @@ _AMBIGUOUS_STATUSES = frozenset({502, 504})
 
 
 def _user_agent() -> str:
-    from kinto_client import __version__
+    from kinto_client._version import __version__
 
     return (
         f"kinto_client/{__version__} requests/{requests.__version__} "
