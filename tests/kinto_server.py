@@ -102,7 +102,7 @@ class KintoServer:
         self.stop()
 
 
-def _exit_on_signals() -> None:
+def exit_on_signals() -> None:
     """Turn SIGTERM and SIGHUP into SystemExit, so that the servers are stopped on the way out.
 
     SIGINT already raises KeyboardInterrupt. A second signal during the shutdown
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ini", default=str(DEFAULT_INI), help="Kinto configuration file")
     parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     args = parser.parse_args(argv)
-    _exit_on_signals()
+    exit_on_signals()
     server = KintoServer(args.ini, args.port)
     print(f"Starting Kinto on {server.url} ...", flush=True)
     try:
