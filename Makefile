@@ -1,41 +1,43 @@
 # kinto_client developer commands. Each target sets up what it needs (.venv).
+# `make help` lists every target: the text after `## ` on a target's line.
 PYTHON3 ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 SERVER := $(PY) tests/kinto_server.py
+# The port of `make runkinto` (make runkinto PORT=9999).
+PORT ?= 8888
 
 .PHONY: help install tests lint format demo runkinto clean
 
-help:
-	@echo "make demo      start a local Kinto server and run docs/examples/quickstart.py"
-	@echo "make tests     lint, then the whole suite (unit + functional, real Kinto server)"
-	@echo "make tests-postgresql  the whole suite on Kinto with PostgreSQL backends"
-	@echo "make runkinto  serve the test Kinto on http://127.0.0.1:8888/v1 (foreground)"
-	@echo "make lint      ruff check, format check and mypy --strict"
-	@echo "make dist      build wheel + sdist in dist/, twine check, install the wheel in a fresh venv"
-	@echo "make docs      build the documentation site in docs/_build/html (warnings are errors)"
-	@echo "make bench     benchmark against raw requests, into docs/performance.rst (PEER=1: + kinto-http.py)"
-	@echo "make bench-quick  the same at 1/10 of the sizes (about a minute), docs untouched"
+help: ## list these targets
+	@echo "kinto_client developer commands (each sets up .venv on first use):"
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-zA-Z][a-zA-Z_-]*:[^=].*## / { printf "  make %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(STAMP): setup.py pyproject.toml requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# A .venv made before the rename may hold the old distribution name, which
+	@# would also claim the kinto_client package (see README, "Install").
+	$(PY) -m pip uninstall --quiet --yes kinto-client 2>/dev/null || true
 	$(PY) -m pip install --quiet -e . -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ## create .venv: the package (editable) and the development tools
 
-lint: install
+lint: install ## ruff check, ruff format --check and mypy --strict
 	$(VENV)/bin/ruff check kinto_client tests docs/examples setup.py
 	$(VENV)/bin/ruff format --check kinto_client tests docs/examples setup.py
 	$(VENV)/bin/mypy --strict kinto_client
 
-format: install
+format: install ## fix the formatting (ruff check --fix, ruff format)
 	$(VENV)/bin/ruff check --fix kinto_client tests docs/examples setup.py
 	$(VENV)/bin/ruff format kinto_client tests docs/examples setup.py
 
-tests: lint
+tests: lint ## lint, then the whole suite on its own Kinto (KINTO_SERVER_URL=URL: on that one, which it EMPTIES)
+	@if [ -n "$$KINTO_SERVER_URL" ]; then \
+	  echo "KINTO_SERVER_URL is set: the suite runs on $$KINTO_SERVER_URL and EMPTIES it (POST /__flush__) before each test."; \
+	fi
 	$(VENV)/bin/pytest tests
 
 # The same suite on Kinto with PostgreSQL backends (tests/pg_server.py starts a
@@ -46,7 +48,7 @@ $(PG_STAMP): $(STAMP) requirements-postgresql.txt
 	$(PY) -m pip install --quiet -r requirements-postgresql.txt
 	touch $(PG_STAMP)
 
-tests-postgresql: $(PG_STAMP)
+tests-postgresql: $(PG_STAMP) ## the whole suite on Kinto with PostgreSQL backends (own throw-away cluster)
 	$(PY) tests/pg_server.py install
 	KINTO_SERVER_URL= KINTO_TEST_BACKEND=postgresql $(VENV)/bin/pytest tests
 
@@ -57,14 +59,14 @@ $(DOCS_STAMP): $(STAMP) requirements-docs.txt
 	$(PY) -m pip install --quiet -r requirements-docs.txt
 	touch $(DOCS_STAMP)
 
-docs: $(DOCS_STAMP)
+docs: $(DOCS_STAMP) ## build the documentation site in docs/_build/html (warnings are errors)
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 	@echo "Documentation built: docs/_build/html/index.html"
 
 # A wheel and an sdist in dist/, checked by twine, then the wheel installed in a
 # fresh virtualenv outside the tree and imported (tests/check_dist.py).
 .PHONY: dist
-dist: install
+dist: install ## build wheel + sdist in dist/, twine check, install the wheel in a fresh venv
 	rm -rf dist build
 	$(PY) -m build --outdir dist .
 	$(VENV)/bin/twine check --strict dist/*
@@ -89,17 +91,17 @@ $(PEER_STAMP):
 	$(PEER_VENV)/bin/python -m pip install --quiet "kinto-http>=11,<12"
 	touch $(PEER_STAMP)
 
-bench: $(BENCH_DEPS)
+bench: $(BENCH_DEPS) ## benchmark against raw requests, into docs/performance.rst (PEER=1: + kinto-http.py)
 	$(PY) tests/bench/run.py --write-docs $(BENCH_ARGS)
 
-bench-quick: $(BENCH_DEPS)
+bench-quick: $(BENCH_DEPS) ## the benchmark at 1/10 of the sizes (about a minute), docs untouched
 	$(PY) tests/bench/run.py --quick $(BENCH_ARGS)
 
-demo: install
+demo: install ## start a local Kinto, run docs/examples/quickstart.py, stop the server
 	$(SERVER) -- $(PY) docs/examples/quickstart.py
 
-runkinto: install
-	$(SERVER) --port 8888
+runkinto: install ## serve the test Kinto on http://127.0.0.1:8888/v1 until Ctrl-C (other port: PORT=9999)
+	$(SERVER) --port $(PORT)
 
-clean:
+clean: ## remove .venv, .venv-peer, build outputs and caches
 	rm -rf $(VENV) .venv-peer build dist *.egg-info .pytest_cache .ruff_cache

@@ -12,9 +12,9 @@ sys.path.insert(0, str(ROOT))
 project = "kinto_client"
 author = "kinto_client contributors"
 copyright = "2015-2026, Mozilla Services and kinto_client contributors"
-# The version is defined once, in kinto_client/__init__.py.
+# The version is defined once, in kinto_client/_version.py.
 release = re.search(
-    r'^__version__ = "([^"]+)"', (ROOT / "kinto_client" / "__init__.py").read_text(), re.M
+    r'^__version__ = "([^"]+)"', (ROOT / "kinto_client" / "_version.py").read_text(), re.M
 ).group(1)
 version = release
 

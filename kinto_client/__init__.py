@@ -4,8 +4,7 @@
 >>> client = Client(server_url="http://localhost:8888/v1", auth=("alice", "s3cr3t"))
 """
 
-__version__ = "5.0.0"
-
+from kinto_client._version import __version__
 from kinto_client.aio import AsyncClient
 from kinto_client.auth import BasicAuth, BearerTokenAuth
 from kinto_client.batch import Batch

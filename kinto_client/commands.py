@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-from kinto_client import __version__, cli_utils, utils
+from kinto_client import cli_utils, utils
+from kinto_client._version import __version__
 from kinto_client.client import Client
 from kinto_client.exceptions import (
     KintoBatchException,

@@ -49,7 +49,7 @@ _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _user_agent() -> str:
-    from kinto_client import __version__
+    from kinto_client._version import __version__
 
     return (
         f"kinto_client/{__version__} requests/{requests.__version__} "

@@ -3,7 +3,10 @@
 As a script: ``python tests/kinto_server.py [--ini FILE] [--port N] -- COMMAND...``
 starts a server, runs COMMAND with ``KINTO_SERVER_URL`` set, stops the
 server (by the PID it started) and exits with COMMAND's status. Without a
-command, serves in the foreground until interrupted.
+command, serves in the foreground until interrupted (``make runkinto``).
+
+SIGTERM, SIGINT (Ctrl-C) and SIGHUP stop the script and the ``kinto`` process
+it started (and COMMAND), whatever stage it is at: the port is free afterwards.
 """
 
 from __future__ import annotations
@@ -52,6 +55,16 @@ class KintoServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+        try:
+            return self._wait_until_up(timeout)
+        except BaseException:
+            # Interrupted (SIGTERM, Ctrl-C) or failed while starting: __exit__ will
+            # not run, so the process is stopped here.
+            self.stop()
+            raise
+
+    def _wait_until_up(self, timeout: float) -> KintoServer:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -62,7 +75,6 @@ class KintoServer:
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        self.stop()
         raise RuntimeError(f"Kinto did not answer on {self.url} in {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
@@ -76,14 +88,34 @@ class KintoServer:
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            pass
+        finally:
+            # Also when interrupted while waiting: never leave it running.
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
 
     def __enter__(self) -> KintoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def exit_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit, so that the servers are stopped on the way out.
+
+    SIGINT already raises KeyboardInterrupt. A second signal during the shutdown
+    is ignored, so that it cannot interrupt the stopping of the server.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGHUP, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,22 +125,25 @@ def main(argv: list[str] | None = None) -> int:
         split = argv.index("--")
         argv, command = argv[:split], argv[split + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ini", default=str(DEFAULT_INI))
-    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--ini", default=str(DEFAULT_INI), help="Kinto configuration file")
+    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
     args = parser.parse_args(argv)
+    exit_on_signals()
     server = KintoServer(args.ini, args.port)
     print(f"Starting Kinto on {server.url} ...", flush=True)
-    with server:
-        print(f"Kinto is up on {server.url}", flush=True)
-        if not command:
-            try:
-                while server.process and server.process.poll() is None:
-                    time.sleep(0.5)
-            except KeyboardInterrupt:
-                pass
-            return 0
-        env = dict(os.environ, KINTO_SERVER_URL=server.url)
-        return subprocess.call(command, env=env)
+    try:
+        with server:
+            assert server.process is not None
+            print(f"Kinto is up on {server.url} (pid {server.process.pid})", flush=True)
+            if command:
+                env = dict(os.environ, KINTO_SERVER_URL=server.url)
+                return subprocess.call(command, env=env)
+            while server.process.poll() is None:
+                time.sleep(0.5)
+            print(f"Kinto exited ({server.process.returncode}):\n{server.log()}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

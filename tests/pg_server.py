@@ -38,7 +38,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kinto_server import DEFAULT_INI, KintoServer, free_port, kinto_executable
+from kinto_server import DEFAULT_INI, KintoServer, exit_on_signals, free_port, kinto_executable
 
 #: The Debian package that provides the server binaries.
 PACKAGE = "postgresql"
@@ -304,15 +304,6 @@ def kinto_on_postgresql(base_ini: Path = DEFAULT_INI, port: int | None = None) -
             yield kinto.url
 
 
-def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit, so that the servers are stopped on the way out."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command: list[str] = []
@@ -328,17 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "install":
             print(f"PostgreSQL server binaries: {install()}", flush=True)
             return 0
-        _exit_on_sigterm()
+        exit_on_signals()
         with kinto_on_postgresql(Path(args.ini), args.port) as url:
             print(f"Kinto (PostgreSQL backends) is up on {url}", flush=True)
             if command:
                 env = dict(os.environ, KINTO_SERVER_URL=url, KINTO_TEST_BACKEND="postgresql")
                 return subprocess.call(command, env=env)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return 0
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        return 130
     except PostgresNotInstalled as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,3 @@
+"""The version of kinto_client, defined once (read by setup.py and the docs)."""
+
+__version__ = "2026.12.0"
