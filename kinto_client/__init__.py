@@ -20,6 +20,7 @@ from kinto_client.exceptions import (
     KintoTimeout,
     MissingId,
 )
+from kinto_client.oidc import BrowserOIDCAuth, OIDCLoginError, OIDCLoginTimeout
 from kinto_client.retry import Retry
 from kinto_client.session import Session, create_session
 
@@ -27,6 +28,7 @@ __all__ = [
     "BackoffException",
     "BasicAuth",
     "BearerTokenAuth",
+    "BrowserOIDCAuth",
     "BucketNotFound",
     "CapabilityMissing",
     "Client",
@@ -38,6 +40,8 @@ __all__ = [
     "KintoObject",
     "KintoTimeout",
     "MissingId",
+    "OIDCLoginError",
+    "OIDCLoginTimeout",
     "RecordList",
     "Retry",
     "Session",
