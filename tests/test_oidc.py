@@ -278,6 +278,21 @@ def test_unusable_answers_raise_a_clear_error(server, result, error, message):
 
 
 @pytest.mark.functional
+def test_the_callback_takes_one_answer_only(server):
+    statuses: list[int] = []
+
+    def twice(login_url: str) -> None:
+        for token in ("first", "second"):
+            url = callback_of(login_url) + encoded({"access_token": token})
+            statuses.append(requests.get(url, timeout=5).status_code)
+
+    auth = BrowserOIDCAuth(server.url, "oidc", open_browser=twice)
+    with pytest.raises(OIDCLoginError, match="as no user"):  # "first" is no real token
+        auth.login()
+    assert statuses == [200, 400]
+
+
+@pytest.mark.functional
 def test_unknown_provider_is_named_before_any_browser(server):
     browser = Browser()
     auth = BrowserOIDCAuth(server.url, "google", open_browser=browser)
@@ -310,11 +325,17 @@ def test_the_token_is_never_shown(server, caplog, capsys):
     client.create_bucket(bucket="b")
     tokens = list(server.provider._tokens)
     assert tokens
-    shown = repr(auth) + str(auth) + repr(vars(client)) + caplog.text
+    # The library's log records (the test's Browser, through urllib3, logs the callback URL).
+    logged = "".join(
+        f"{r.name} {r.getMessage()}\n" for r in caplog.records if r.name.startswith("kinto_client")
+    )
+    assert "Logged in to" in logged
+    shown = repr(auth) + str(auth) + repr(vars(client)) + logged
     captured = capsys.readouterr()
     shown += captured.out + captured.err
     for token in tokens:
         assert token not in shown
+    assert "result=" not in shown  # the callback's URL (the token answer, base64)
     assert "logged_in=True" in repr(auth)
 
 
