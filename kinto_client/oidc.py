@@ -76,8 +76,10 @@ class OIDCLoginTimeout(OIDCLoginError):
 class BrowserOIDCAuth(AuthBase):
     """Log in with a browser on the server's OpenID Connect provider, then send the token.
 
-    >>> auth = BrowserOIDCAuth("http://localhost:8888/v1", provider="google")
-    >>> client = Client(server_url="http://localhost:8888/v1", auth=auth)  # doctest: +SKIP
+    Example::
+
+        auth = BrowserOIDCAuth("http://localhost:8888/v1", provider="google")
+        client = Client(server_url="http://localhost:8888/v1", auth=auth)
 
     The first request sent with this auth (or :meth:`login`) opens the
     browser on the server's ``/openid/{provider}/login`` and waits for the
