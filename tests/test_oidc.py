@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
 import webbrowser
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -100,6 +102,24 @@ def test_login_authenticates_as_the_provider_user_and_owns_what_it_creates(serve
     assert callback_of(browser.visits[0]).startswith("http://127.0.0.1:")
     assert auth.logged_in
     assert auth.header_type == "Bearer"
+
+
+@pytest.mark.functional
+def test_threads_sharing_the_auth_log_in_once(server):
+    browser = Browser()
+    auth = BrowserOIDCAuth(server.url, "oidc", open_browser=browser)
+    start = threading.Barrier(4)
+
+    def create(name: str) -> None:
+        client = Client(server_url=server.url, auth=auth)
+        start.wait()
+        client.create_bucket(bucket=name)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(create, ["a", "b", "c", "d"]))
+    assert len(browser.visits) == 1
+    client = Client(server_url=server.url, auth=auth)
+    assert sorted(b["id"] for b in client.get_buckets()) == ["a", "b", "c", "d"]
 
 
 @pytest.mark.functional
@@ -203,6 +223,21 @@ def test_times_out_when_no_browser_completes_the_login(server):
     assert not auth.logged_in
     with pytest.raises(requests.ConnectionError):  # the loopback server is gone
         requests.get(callback_of(browser_calls[0]), timeout=5)
+
+
+@pytest.mark.functional
+def test_loopback_server_is_shut_down_when_the_browser_fails(server):
+    urls: list[str] = []
+
+    def broken(url: str) -> None:
+        urls.append(url)
+        raise RuntimeError("no display")
+
+    auth = BrowserOIDCAuth(server.url, "oidc", open_browser=broken)
+    with pytest.raises(RuntimeError, match="no display"):
+        auth.login()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(callback_of(urls[0]), timeout=5)
 
 
 @pytest.mark.functional
