@@ -354,6 +354,7 @@ def test_server_without_openid_plugin(server_url):
 @pytest.mark.functional
 def test_the_token_is_never_shown(server, caplog, capsys):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="kinto_client")  # whatever earlier tests set
     auth = BrowserOIDCAuth(server.url, "oidc", open_browser=Browser())
     client = Client(server_url=server.url, auth=auth)
     client.server_info()
