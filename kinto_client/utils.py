@@ -77,11 +77,10 @@ def same_origin(url: str, other: str) -> bool:
 
 
 def quote(text: Any) -> str:
-    """Wrap ``text`` in double quotes, once (``1234`` gives ``'"1234"'``)."""
-    quoted = str(text)
-    if not quoted.startswith('"'):
-        quoted = f'"{quoted}"'
-    return quoted
+    """Wrap ``text`` in double quotes, once (``1234`` and ``'"1234"'`` give ``'"1234"'``)."""
+    if isinstance(text, str):
+        text = text.strip('"')
+    return f'"{text}"'
 
 
 def chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
