@@ -39,6 +39,7 @@ from kinto_client.exceptions import (
     MissingId,
     describe_body,
 )
+from kinto_client.legacy import LegacySession, is_sender
 from kinto_client.payloads import DO_NOT_OVERWRITE
 from kinto_client.pipeline import NO_STATUSES, Request, Response, Sender
 from kinto_client.session import Session, create_session
@@ -190,8 +191,7 @@ class Client:
             "retry": retry,
             "retry_after": retry_after,
         }
-        #: What carries this client's requests: a Session, or a Batch.
-        self.session: Sender = (
+        self.session = (
             session
             if isinstance(session, Batch)
             else create_session(
@@ -208,6 +208,20 @@ class Client:
         self._ignore_batch_4xx = ignore_batch_4xx
         self._server_info = _ServerInfo()
         self.endpoints = Endpoints()
+
+    @property
+    def session(self) -> Sender:
+        """What carries this client's requests: a Session, or a Batch.
+
+        An object with kinto-client 4.0's session interface (a ``request()``
+        method returning ``(body, headers)``, a mock in a test suite) may be
+        given or assigned too: the client then calls it as 4.0 did.
+        """
+        return self._session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session: Sender = value if is_sender(value) else LegacySession(value)
 
     def __repr__(self) -> str:
         return (
@@ -1202,9 +1216,7 @@ class Client:
         data, permissions = payloads.unpack(data, permissions)
         record_id = id if id is not None else (data or {}).get("id")
         if record_id is None:
-            raise MissingId(
-                "Unable to update a record, need an id: pass id= or include 'id' in data."
-            )
+            raise MissingId("Unable to update a record, need an id.")
         bucket, collection = self._locate(obj, collection, bucket)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
         if data is not None:

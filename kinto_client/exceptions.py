@@ -55,7 +55,13 @@ class BucketNotFound(KintoException):
 
 
 class MissingId(KintoException, KeyError):
-    """An operation needs an object id and none was given (a ``KeyError`` too)."""
+    """An operation needs an object id and none was given (a ``KeyError`` too).
+
+    Its text reads as kinto-client 4.0's ``KeyError`` did (quoted).
+    """
+
+    def __str__(self) -> str:
+        return KeyError.__str__(self)
 
 
 class KintoHTTPError(KintoException):

@@ -8,9 +8,11 @@ text, ``Session.nb_retry``, no cookies kept, requests' own default headers,
 
 from __future__ import annotations
 
+import pytest
 import requests
+from conftest import AUTH
 
-from kinto_client import KintoException, Session
+from kinto_client import BucketNotFound, Client, KintoException, Session
 from kinto_client.client import _merge_repeats
 from kinto_client.utils import quote
 
@@ -71,3 +73,52 @@ def test_one_object_per_id_across_pages():
     objects = [{"id": "a", "v": 1}, {"id": "b"}, {"id": "a", "v": 2}, {"x": 1}, {"x": 2}]
     _merge_repeats(objects)
     assert objects == [{"id": "a", "v": 2}, {"id": "b"}, {"x": 1}, {"x": 2}]
+
+
+class FourOhSession:
+    """A session written for kinto-client 4.0: only ``request()``, returning
+    ``(body, headers)`` and raising ``KintoException`` with the response."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.calls: list[tuple[str, str, dict[str, object]]] = []
+
+    def request(self, method, endpoint, data=None, permissions=None, payload=None, **kwargs):
+        self.calls.append((method, endpoint, dict(kwargs)))
+        body = dict(payload or {})
+        if data is not None:
+            body["data"] = data
+        if permissions is not None:
+            body["permissions"] = permissions
+        response = requests.request(
+            method,
+            self.server_url + endpoint,
+            json=body or None,
+            headers=kwargs.get("headers"),
+            params=kwargs.get("params"),
+            auth=AUTH,
+            timeout=10,
+        )
+        if response.status_code >= 400:
+            error = KintoException(f"{response.status_code}")
+            error.response = response
+            raise error
+        return (None if response.status_code == 304 else response.json()), response.headers
+
+
+def test_a_4_0_style_session_object_carries_the_calls(server_url, flush, raw):
+    session = FourOhSession(server_url)
+    client = Client(session=session, bucket="b", collection="c")
+    client.create_bucket()
+    client.create_collection()
+    client.create_record({"n": 1}, id="r1")
+    client.create_record({"n": 9}, id="r1", if_not_exists=True)  # 412 understood
+    with client.batch() as batch:
+        batch.create_record({"n": 2}, id="r2")
+    assert [r["id"] for r in client.get_records(_sort="id")] == ["r1", "r2"]
+    stored = raw.get(f"{server_url}/buckets/b/collections/c/records/r1", timeout=10).json()
+    assert stored["data"]["n"] == 1
+    assert ("get", "/buckets/b/collections/c/records/r1", {}) in session.calls
+    assert any(call[:2] == ("POST", "/batch") for call in session.calls)
+    with pytest.raises(BucketNotFound):
+        client.get_bucket("missing")
