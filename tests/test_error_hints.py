@@ -138,7 +138,8 @@ def test_403_on_write_says_to_ask_for_permission(server_url: str, private_bucket
     assert message.startswith(
         "403 - Forbidden: these credentials may not write "
         f"{_path(server_url, f'/buckets/{private_bucket}/collections/mine')}: "
-        "ask its owner for write permission, or check the bucket and collection names and the auth= credentials. "
+        "ask its owner for write permission, or check the bucket and collection names "
+        "and the auth= credentials. "
     ), message
     _json_tail(message, caught.value)
     assert (
