@@ -161,7 +161,7 @@ def test_mypy_sees_awaitables_with_precise_types(tmp_path):
                     assert_type(await client.capabilities, dict[str, Any])
                     assert_type(client.iter_records(_limit=2), AsyncIterator[KintoData])
                     records = client.get_records()
-                    assert_type(records, Coroutine[Any, Any, RecordList])
+                    _ = assert_type(records, Coroutine[Any, Any, RecordList])
                     assert_type(await records, RecordList)
                     assert_type(await client.get_record("id"), ObjectResponse)
                     async with client.batch() as batch:
