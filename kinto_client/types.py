@@ -53,6 +53,10 @@ if TYPE_CHECKING:
         def __getitem__(self, key: str) -> Any: ...
 
 else:
+    #: The data of a Kinto object: ``id`` and ``last_modified`` (set by the
+    #: server), plus the application's own fields. A ``dict``; type checkers
+    #: read ``data['id']`` as a ``str``, ``data['last_modified']`` as an
+    #: ``int`` (milliseconds) and any other key as ``Any``.
     KintoData = dict
 
 
