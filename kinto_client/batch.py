@@ -32,6 +32,8 @@ __all__ = ["Batch", "Operation"]
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
 _GONE = frozenset({403, 404})
+#: What queueing answers: no status yet (shared: a response is never changed).
+_QUEUED = Response(None)
 
 
 @dataclass
@@ -212,7 +214,7 @@ class Batch:
             sub["headers"] = headers if type(headers) is dict else dict(headers)
         self._requests.append(request)
         self._subs.append(sub)
-        return Response(None)
+        return _QUEUED
 
     def request(
         self,
@@ -334,7 +336,11 @@ class Batch:
             all_succeeded = True
             for i, answer in zip(pending, answers):
                 replies[i] = answer
-                status = answer["status"]
+                status = answer.get("status") if type(answer) is dict else None
+                if type(status) is not int:
+                    raise KintoException(
+                        f"/batch answered a sub-response without a status: {describe_body(answer)}"
+                    )
                 if status >= 400 or i in self._rolled_back:
                     all_succeeded = False
             if all_succeeded:
@@ -482,8 +488,9 @@ class Batch:
 
 
 def _responses(body: Any, expected: int) -> list[dict[str, Any]]:
-    """The sub-responses of a ``/batch`` answer, checked: what the server sent
-    instead is named when it is not a list of one answer per request."""
+    """The sub-responses of a ``/batch`` answer: what the server sent instead is
+    named when it is not a list of one answer per request (each answer's
+    status is checked as it is read)."""
     answers = body.get("responses") if isinstance(body, dict) else None
     if not isinstance(answers, list) or len(answers) != expected:
         got = (
@@ -492,11 +499,6 @@ def _responses(body: Any, expected: int) -> list[dict[str, Any]]:
             else f"{describe_body(body)} instead of {{'responses': [...]}}"
         )
         raise KintoException(f"/batch answered {got} for {expected} requests.")
-    for answer in answers:
-        if not isinstance(answer, dict) or type(answer.get("status")) is not int:
-            raise KintoException(
-                f"/batch answered a sub-response without a status: {describe_body(answer)}"
-            )
     return answers
 
 

@@ -480,7 +480,10 @@ class Client:
             if not link:
                 return
             self._check_link(link, followed)
-            response = self._send(Request("GET", link, needs_answer="Following Next-Page"))
+            # The request's headers go with every page (If-None-Match), as in 4.0.
+            response = self._send(
+                Request("GET", link, headers=request.headers, needs_answer="Following Next-Page")
+            )
             fetched += 1
             yield response
 
@@ -520,6 +523,8 @@ class Client:
                 result.timestamp = _etag(response.headers)
                 result.total = _total(response.headers)
             result.extend(_objects(response, endpoint))
+        if i > 0:
+            _merge_repeats(result)
         return result
 
     def _delete_list(
@@ -1885,6 +1890,27 @@ def _etag(headers: Mapping[str, str]) -> int | None:
         return int(etag.strip('"'))
     except ValueError:
         return None
+
+
+def _merge_repeats(objects: list[Any]) -> None:
+    """Keep one object per id, where it first came, with its latest version.
+
+    An object changed while the pages are read can come twice; kinto-client
+    4.0 kept one (an ordered dict by id). Objects without an id are kept.
+    """
+    ids = [obj.get("id") if isinstance(obj, dict) else None for obj in objects]
+    if len(set(ids)) == len(ids):
+        return  # the common case: no repeat
+    where: dict[Any, int] = {}
+    merged: list[Any] = []
+    for obj, obj_id in zip(objects, ids):
+        if obj_id is not None and obj_id in where:
+            merged[where[obj_id]] = obj
+            continue
+        if obj_id is not None:
+            where[obj_id] = len(merged)
+        merged.append(obj)
+    objects[:] = merged
 
 
 def _total(headers: Mapping[str, str]) -> int | None:
