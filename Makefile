@@ -25,10 +25,12 @@ $(STAMP): setup.py pyproject.toml requirements-dev.txt
 
 install: $(STAMP) ## create .venv: the package (editable) and the development tools
 
-lint: install ## ruff check, ruff format --check and mypy --strict
+lint: install ## ruff check, ruff format --check, mypy --strict, and the typed-usage checks
 	$(VENV)/bin/ruff check kinto_client tests docs/examples setup.py
 	$(VENV)/bin/ruff format --check kinto_client tests docs/examples setup.py
 	$(VENV)/bin/mypy --strict kinto_client
+	@# tests/typing/: typed usage that mypy --strict must accept, and misuses it must reject.
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_typing.py
 
 format: install ## fix the formatting (ruff check --fix, ruff format)
 	$(VENV)/bin/ruff check --fix kinto_client tests docs/examples setup.py

@@ -7,6 +7,10 @@ at once, or a batch, which queues. It never asks which one it holds, and
 never touches HTTP itself.
 """
 
+# Public methods return the server's JSON bodies, typed as the shapes Kinto
+# documents (kinto_client.types); internally a body is Any.
+# mypy: no-warn-return-any
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, SupportsIndex, cast, overload
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
@@ -43,6 +47,7 @@ from kinto_client.legacy import LegacySession, is_sender
 from kinto_client.payloads import DO_NOT_OVERWRITE
 from kinto_client.pipeline import NO_STATUSES, Request, Response, Sender
 from kinto_client.session import Session, create_session
+from kinto_client.types import KintoData, ObjectResponse, Tombstone
 
 logger = logging.getLogger("kinto_client")
 
@@ -101,7 +106,7 @@ NOT_MODIFIED = NotModified()
 _SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert")
 
 
-class RecordList(list):  # type: ignore[type-arg]
+class RecordList(list[KintoData]):
     """The records of a list call: a plain list that also answers ``['data']``.
 
     ``records['data']`` is the list itself (kinto-client 4.0's documentation
@@ -113,6 +118,12 @@ class RecordList(list):  # type: ignore[type-arg]
     timestamp: int | None = None
     total: int | None = None
 
+    @overload
+    def __getitem__(self, key: SupportsIndex) -> KintoData: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[KintoData]: ...
+    @overload
+    def __getitem__(self, key: Literal["data"]) -> RecordList: ...
     def __getitem__(self, key: Any) -> Any:
         if key == "data":
             return self
@@ -672,9 +683,29 @@ class Client:
 
     # -- buckets ----------------------------------------------------------------
 
+    @overload
     def get_buckets(
-        self, *, pages: int | None = None, if_none_match: Any = None, **filters: Any
-    ) -> Any:
+        self,
+        *,
+        pages: int | None = None,
+        if_none_match: None = None,
+        **filters: Any,
+    ) -> RecordList: ...
+    @overload
+    def get_buckets(
+        self,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str,
+        **filters: Any,
+    ) -> RecordList | NotModified: ...
+    def get_buckets(
+        self,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str | None = None,
+        **filters: Any,
+    ) -> RecordList | NotModified:
         """Every bucket readable by these credentials, all pages followed.
 
         ``filters`` become query parameters (see :meth:`get_records`);
@@ -689,12 +720,12 @@ class Client:
 
     def create_bucket(
         self,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
         if_not_exists: bool = False,
-    ) -> Any:
+    ) -> ObjectResponse:
         """Create a bucket (``if_not_exists=True``: return it if it exists)."""
         data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
@@ -702,13 +733,13 @@ class Client:
 
     def update_bucket(
         self,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         method: str = "patch",
-    ) -> Any:
+    ) -> ObjectResponse:
         """Merge ``data`` and ``permissions`` into a bucket (a PATCH, as in 4.0).
 
         The bucket's other fields stay. ``method='put'`` replaces the whole
@@ -720,17 +751,17 @@ class Client:
 
     def patch_bucket(
         self,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         *,
         patch_type: str | None = None,
-        changes: Any = None,
-        add_principals: Mapping[str, Any] | None = None,
-        remove_principals: Mapping[str, Any] | None = None,
-    ) -> Any:
+        changes: Iterable[Mapping[str, Any]] | None = None,
+        add_principals: Mapping[str, Iterable[str]] | None = None,
+        remove_principals: Mapping[str, Iterable[str]] | None = None,
+    ) -> ObjectResponse:
         """Patch a bucket; see :meth:`patch_record` for the patch options."""
         data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
@@ -746,7 +777,7 @@ class Client:
             remove_principals,
         )
 
-    def get_bucket(self, bucket: Any = None) -> Any:
+    def get_bucket(self, bucket: str | int | None = None) -> ObjectResponse:
         """Read a bucket; raises :class:`BucketNotFound` when it cannot be read."""
         name = self._bucket(bucket)
         endpoint = self.endpoints.get("bucket", bucket=name)
@@ -771,11 +802,11 @@ class Client:
 
     def delete_bucket(
         self,
-        bucket: Any = None,
+        bucket: str | int | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         if_exists: bool = False,
-    ) -> Any:
+    ) -> Tombstone | None:
         """Delete a bucket and everything in it; returns the deleted object's data.
 
         ``if_exists=True``: no error (``None``) when the bucket does not exist
@@ -784,7 +815,7 @@ class Client:
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._delete(endpoint, safe, last_modified, if_exists)
 
-    def delete_buckets(self, *, if_exists: bool = False, **filters: Any) -> Any:
+    def delete_buckets(self, *, if_exists: bool = False, **filters: Any) -> list[Tombstone]:
         """Delete every bucket these credentials can (filters as keywords).
 
         Follows the server's pages until none is left; returns the tombstones.
@@ -793,32 +824,50 @@ class Client:
 
     # -- collections --------------------------------------------------------------
 
+    @overload
     def get_collections(
         self,
-        bucket: Any = None,
+        bucket: str | int | None = None,
         *,
         pages: int | None = None,
-        if_none_match: Any = None,
+        if_none_match: None = None,
         **filters: Any,
-    ) -> Any:
+    ) -> RecordList: ...
+    @overload
+    def get_collections(
+        self,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str,
+        **filters: Any,
+    ) -> RecordList | NotModified: ...
+    def get_collections(
+        self,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str | None = None,
+        **filters: Any,
+    ) -> RecordList | NotModified:
         """Every collection of a bucket, all pages followed (see :meth:`get_buckets`)."""
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
         return self._list(endpoint, filters, pages, if_none_match)
 
-    def count_collections(self, bucket: Any = None, **filters: Any) -> int:
+    def count_collections(self, bucket: str | int | None = None, **filters: Any) -> int:
         """How many collections a bucket has (``HEAD``, ``Total-Objects``)."""
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
         return self._count(endpoint, filters)
 
     def create_collection(
         self,
-        collection: Any = None,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
         if_not_exists: bool = False,
-    ) -> Any:
+    ) -> ObjectResponse:
         """Create a collection (``if_not_exists=True``: return it if it exists)."""
         data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get(
@@ -844,14 +893,14 @@ class Client:
 
     def update_collection(
         self,
-        data: Any = None,
-        collection: Any = None,
-        bucket: Any = None,
-        permissions: Any = None,
+        data: Mapping[str, Any] | None = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         method: str = "put",
         safe: bool = True,
-        last_modified: Any = None,
-    ) -> Any:
+        last_modified: int | str | None = None,
+    ) -> ObjectResponse:
         """Replace (or patch) a collection's data and permissions.
 
         ``data`` may be a whole object as returned by :meth:`get_collection`.
@@ -862,18 +911,18 @@ class Client:
 
     def patch_collection(
         self,
-        data: Any = None,
-        collection: Any = None,
-        bucket: Any = None,
-        permissions: Any = None,
+        data: Mapping[str, Any] | None = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         *,
         patch_type: str | None = None,
-        changes: Any = None,
-        add_principals: Mapping[str, Any] | None = None,
-        remove_principals: Mapping[str, Any] | None = None,
-    ) -> Any:
+        changes: Iterable[Mapping[str, Any]] | None = None,
+        add_principals: Mapping[str, Iterable[str]] | None = None,
+        remove_principals: Mapping[str, Iterable[str]] | None = None,
+    ) -> ObjectResponse:
         """Patch a collection; see :meth:`patch_record` for the patch options."""
         endpoint, data, permissions = self._collection_target(data, permissions, collection, bucket)
         return self._patch(
@@ -888,7 +937,9 @@ class Client:
             remove_principals,
         )
 
-    def get_collection(self, collection: Any = None, bucket: Any = None) -> Any:
+    def get_collection(
+        self, collection: str | int | None = None, bucket: str | int | None = None
+    ) -> ObjectResponse:
         """Read a collection: ``{'data': ..., 'permissions': ...}``."""
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("collection", bucket=bucket, collection=collection)
@@ -896,12 +947,12 @@ class Client:
 
     def delete_collection(
         self,
-        collection: Any = None,
-        bucket: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         if_exists: bool = False,
-    ) -> Any:
+    ) -> Tombstone | None:
         """Delete a collection and its records; returns the deleted object's data."""
         endpoint = self.endpoints.get(
             "collection", bucket=self._bucket(bucket), collection=self._collection(collection)
@@ -909,27 +960,45 @@ class Client:
         return self._delete(endpoint, safe, last_modified, if_exists)
 
     def delete_collections(
-        self, bucket: Any = None, *, if_exists: bool = False, **filters: Any
-    ) -> Any:
+        self, bucket: str | int | None = None, *, if_exists: bool = False, **filters: Any
+    ) -> list[Tombstone]:
         """Delete every collection of a bucket (filters as keywords), all pages."""
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
         return self._delete_list(endpoint, filters, if_exists)
 
     # -- groups -------------------------------------------------------------------
 
+    @overload
     def get_groups(
         self,
-        bucket: Any = None,
+        bucket: str | int | None = None,
         *,
         pages: int | None = None,
-        if_none_match: Any = None,
+        if_none_match: None = None,
         **filters: Any,
-    ) -> Any:
+    ) -> RecordList: ...
+    @overload
+    def get_groups(
+        self,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str,
+        **filters: Any,
+    ) -> RecordList | NotModified: ...
+    def get_groups(
+        self,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str | None = None,
+        **filters: Any,
+    ) -> RecordList | NotModified:
         """Every group of a bucket, all pages followed (see :meth:`get_buckets`)."""
         endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
         return self._list(endpoint, filters, pages, if_none_match)
 
-    def count_groups(self, bucket: Any = None, **filters: Any) -> int:
+    def count_groups(self, bucket: str | int | None = None, **filters: Any) -> int:
         """How many groups a bucket has (``HEAD``, ``Total-Objects``)."""
         endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
         return self._count(endpoint, filters)
@@ -955,13 +1024,13 @@ class Client:
 
     def create_group(
         self,
-        group: Any = None,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        group: str | int | None = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
         if_not_exists: bool = False,
-    ) -> Any:
+    ) -> ObjectResponse:
         """Create a group: ``data={'members': ['principal', ...]}``.
 
         ``if_not_exists=True`` returns the existing group instead of failing.
@@ -969,7 +1038,9 @@ class Client:
         endpoint, data, permissions = self._group_target(group, bucket, data, permissions)
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
-    def get_group(self, group: Any = None, bucket: Any = None) -> Any:
+    def get_group(
+        self, group: str | int | None = None, bucket: str | int | None = None
+    ) -> ObjectResponse:
         """Read a group: ``{'data': {'members': [...], ...}, 'permissions': ...}``."""
         bucket = self._bucket(bucket)
         endpoint = self.endpoints.get("group", bucket=bucket, group=group)
@@ -977,14 +1048,14 @@ class Client:
 
     def update_group(
         self,
-        group: Any = None,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        group: str | int | None = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         method: str = "put",
-    ) -> Any:
+    ) -> ObjectResponse:
         """Replace (``method='put'``) a group's data and permissions.
 
         The arguments come in :meth:`create_group`'s order (name, bucket,
@@ -996,18 +1067,18 @@ class Client:
 
     def patch_group(
         self,
-        group: Any = None,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        group: str | int | None = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         *,
         patch_type: str | None = None,
-        changes: Any = None,
-        add_principals: Mapping[str, Any] | None = None,
-        remove_principals: Mapping[str, Any] | None = None,
-    ) -> Any:
+        changes: Iterable[Mapping[str, Any]] | None = None,
+        add_principals: Mapping[str, Iterable[str]] | None = None,
+        remove_principals: Mapping[str, Iterable[str]] | None = None,
+    ) -> ObjectResponse:
         """Patch a group; see :meth:`patch_record` for the patch options.
 
         Adding one member without rewriting the list is a JSON Patch:
@@ -1028,17 +1099,19 @@ class Client:
 
     def delete_group(
         self,
-        group: Any = None,
-        bucket: Any = None,
+        group: str | int | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         if_exists: bool = False,
-    ) -> Any:
+    ) -> Tombstone | None:
         """Delete a group; returns the deleted object's data."""
         endpoint = self.endpoints.get("group", bucket=self._bucket(bucket), group=group)
         return self._delete(endpoint, safe, last_modified, if_exists)
 
-    def delete_groups(self, bucket: Any = None, *, if_exists: bool = False, **filters: Any) -> Any:
+    def delete_groups(
+        self, bucket: str | int | None = None, *, if_exists: bool = False, **filters: Any
+    ) -> list[Tombstone]:
         """Delete every group of a bucket (filters as keywords), all pages."""
         endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
         return self._delete_list(endpoint, filters, if_exists)
@@ -1052,11 +1125,11 @@ class Client:
 
     def iter_records(
         self,
-        collection: Any = None,
-        bucket: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         pages: int | None = None,
         **filters: Any,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[KintoData]:
         """Yield the records page by page; memory stays bounded by one page.
 
         Each page is requested only when the previous one is consumed.
@@ -1076,15 +1149,35 @@ class Client:
             yield from objects
             del objects
 
+    @overload
     def get_records(
         self,
-        collection: Any = None,
-        bucket: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         *,
         pages: int | None = None,
-        if_none_match: Any = None,
+        if_none_match: None = None,
         **filters: Any,
-    ) -> Any:
+    ) -> RecordList: ...
+    @overload
+    def get_records(
+        self,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str,
+        **filters: Any,
+    ) -> RecordList | NotModified: ...
+    def get_records(
+        self,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str | None = None,
+        **filters: Any,
+    ) -> RecordList | NotModified:
         """Every record of a collection, all pages followed (a :class:`RecordList`).
 
         ``filters`` become query parameters, encoded by
@@ -1103,14 +1196,18 @@ class Client:
         records = self._list(endpoint, filters, pages, if_none_match)
         if self._collection_name is None and isinstance(records, RecordList):
             origin = (utils.slugify(bucket), utils.slugify(collection))
-            records[:] = [KintoObject(r, origin) for r in records]
+            records[:] = [KintoObject(r, origin) for r in records]  # type: ignore[misc]
         return records
 
-    def count_records(self, collection: Any = None, bucket: Any = None, **filters: Any) -> int:
+    def count_records(
+        self, collection: str | int | None = None, bucket: str | int | None = None, **filters: Any
+    ) -> int:
         """How many records match ``filters`` (``HEAD``, ``Total-Objects``)."""
         return self._count(self._records_endpoint(collection, bucket), filters)
 
-    def get_records_timestamp(self, collection: Any = None, bucket: Any = None) -> int:
+    def get_records_timestamp(
+        self, collection: str | int | None = None, bucket: str | int | None = None
+    ) -> int:
         """The collection's current timestamp (``ETag`` of a ``HEAD`` on its records)."""
         response = self._send(
             Request(
@@ -1128,8 +1225,8 @@ class Client:
         self,
         records: dict[str, Any],
         since: int | None = None,
-        collection: Any = None,
-        bucket: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
     ) -> int | None:
         """Bring a local ``{id: record}`` dict up to date; return the new timestamp.
 
@@ -1167,7 +1264,9 @@ class Client:
                 del records[stale]
         return timestamp
 
-    def get_record(self, id: Any, collection: Any = None, bucket: Any = None) -> Any:
+    def get_record(
+        self, id: str | int, collection: str | int | None = None, bucket: str | int | None = None
+    ) -> ObjectResponse:
         """Read one record: ``{'data': {...}, 'permissions': {...}}``."""
         bucket, collection = self._bucket(bucket), self._collection(collection)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=id)
@@ -1178,16 +1277,16 @@ class Client:
 
     def create_record(
         self,
-        data: Any = None,
-        id: Any = None,
-        collection: Any = None,
-        permissions: Any = None,
-        bucket: Any = None,
+        data: Mapping[str, Any] | None = None,
+        id: str | int | None = None,
+        collection: str | int | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
         if_not_exists: bool = False,
         *,
         server_id: bool = False,
-    ) -> Any:
+    ) -> ObjectResponse:
         """Create a record.
 
         Its id is ``id``, else ``data['id']``, else a new UUID4 drawn once
@@ -1225,15 +1324,15 @@ class Client:
 
     def update_record(
         self,
-        data: Any,
-        id: Any = None,
-        collection: Any = None,
-        permissions: Any = None,
-        bucket: Any = None,
+        data: Mapping[str, Any] | None,
+        id: str | int | None = None,
+        collection: str | int | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
         method: str = "put",
-        last_modified: Any = None,
-    ) -> Any:
+        last_modified: int | str | None = None,
+    ) -> ObjectResponse:
         """Replace (``method='put'``) or patch a record.
 
         ``data`` may be a whole object as returned by :meth:`get_record`: its
@@ -1245,19 +1344,19 @@ class Client:
 
     def patch_record(
         self,
-        data: Any = None,
-        id: Any = None,
-        collection: Any = None,
-        permissions: Any = None,
-        bucket: Any = None,
+        data: Mapping[str, Any] | None = None,
+        id: str | int | None = None,
+        collection: str | int | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         *,
         patch_type: str | None = None,
-        changes: Any = None,
-        add_principals: Mapping[str, Any] | None = None,
-        remove_principals: Mapping[str, Any] | None = None,
-    ) -> Any:
+        changes: Iterable[Mapping[str, Any]] | None = None,
+        add_principals: Mapping[str, Iterable[str]] | None = None,
+        remove_principals: Mapping[str, Iterable[str]] | None = None,
+    ) -> ObjectResponse:
         """Patch a record: change some fields, keep the others.
 
         ``patch_type`` (:data:`PATCH_TYPES`):
@@ -1296,13 +1395,13 @@ class Client:
 
     def delete_record(
         self,
-        id: Any,
-        collection: Any = None,
-        bucket: Any = None,
+        id: str | int,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         if_exists: bool = False,
-    ) -> Any:
+    ) -> Tombstone | None:
         """Delete one record; returns the deleted object's data (a tombstone)."""
         endpoint = self.endpoints.get(
             "record", bucket=self._bucket(bucket), collection=self._collection(collection), id=id
@@ -1311,12 +1410,12 @@ class Client:
 
     def update_records(
         self,
-        records: Iterable[Any],
-        collection: Any = None,
-        bucket: Any = None,
+        records: Iterable[Mapping[str, Any]],
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
         method: str = "put",
-    ) -> list[Any]:
+    ) -> list[dict[str, Any]]:
         """Update many records in one batch; returns one response body each."""
         with self.batch() as batch:
             for record in records:
@@ -1327,14 +1426,14 @@ class Client:
 
     def delete_records(
         self,
-        records: Iterable[Any] | None = None,
-        collection: Any = None,
-        bucket: Any = None,
+        records: Iterable[Mapping[str, Any] | str | int] | None = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
         safe: bool = True,
         *,
         if_exists: bool = False,
         **filters: Any,
-    ) -> list[Any]:
+    ) -> list[Tombstone | None]:
         """Delete records; returns the tombstones.
 
         With ``records`` (dicts with an ``id``, or ids), deletes those in one
@@ -1344,9 +1443,7 @@ class Client:
         error (their entry is ``None``).
         """
         if records is None:
-            return self._delete_list(  # type: ignore[no-any-return]
-                self._records_endpoint(collection, bucket), filters, if_exists
-            )
+            return self._delete_list(self._records_endpoint(collection, bucket), filters, if_exists)
         if filters:
             raise TypeError(
                 "delete_records() takes either records or filters, not both; "
@@ -1437,7 +1534,7 @@ class Client:
 
     # history (kinto.plugins.history)
 
-    def get_history(self, bucket: Any = None, **filters: Any) -> Any:
+    def get_history(self, bucket: str | int | None = None, **filters: Any) -> RecordList:
         """Every history entry of a bucket, all pages followed (a :class:`RecordList`).
 
         ``filters`` become query parameters: ``resource_name='record'``,
@@ -1450,7 +1547,9 @@ class Client:
         self._require("history", "get_history")
         return self._list(endpoint, filters, pages)
 
-    def purge_history(self, bucket: Any = None, **filters: Any) -> list[dict[str, Any]]:
+    def purge_history(
+        self, bucket: str | int | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
         """Delete the history entries of a bucket (those matching ``filters``, or all).
 
         Follows the server's pages until none is left; returns the deleted
@@ -1458,11 +1557,11 @@ class Client:
         """
         endpoint = self.endpoints.get("history", bucket=self._bucket(bucket))
         self._require("history", "purge_history")
-        return self._delete_list(endpoint, filters)  # type: ignore[no-any-return]
+        return self._delete_list(endpoint, filters)
 
     def get_collection_snapshot(
-        self, timestamp: int, collection: Any = None, bucket: Any = None
-    ) -> Any:
+        self, timestamp: int, collection: str | int | None = None, bucket: str | int | None = None
+    ) -> RecordList:
         """The records of a collection as they were at ``timestamp`` (a :class:`RecordList`).
 
         Rebuilt by the server from its history
@@ -1481,11 +1580,12 @@ class Client:
         )
         self._require("history", "get_collection_snapshot")
         response = self._send(Request("GET", endpoint))
-        return None if response.queued else RecordList(_objects(response, endpoint))
+        # None on a batch client only: typed for the direct call (see CHANGELOG).
+        return None if response.queued else RecordList(_objects(response, endpoint))  # type: ignore[return-value]
 
     # permissions (kinto.experimental_permissions_endpoint)
 
-    def get_permissions(self, **filters: Any) -> Any:
+    def get_permissions(self, **filters: Any) -> RecordList:
         """Every object these credentials have permissions on, all pages followed.
 
         ``GET /permissions``: one entry per bucket, collection, group or
@@ -1530,11 +1630,11 @@ class Client:
         self,
         user: str,
         password: str,
-        data: Any = None,
-        permissions: Any = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
         if_not_exists: bool = False,
-    ) -> Any:
+    ) -> ObjectResponse | None:
         """Create the account ``user`` with ``password`` (``PUT /accounts/{user}``).
 
         Sign up from a client without credentials, or create any account as
@@ -1557,7 +1657,7 @@ class Client:
                     return None  # it exists, and is not ours to read
                 raise
 
-    def get_account(self, user: str) -> Any:
+    def get_account(self, user: str) -> ObjectResponse:
         """Read an account: ``{'data': {...}, 'permissions': {...}}``.
 
         Users read their own account; administrators any. Needs ``accounts``.
@@ -1567,7 +1667,7 @@ class Client:
         with self._account_errors():
             return self._get(endpoint)
 
-    def get_accounts(self, **filters: Any) -> Any:
+    def get_accounts(self, **filters: Any) -> RecordList:
         """The accounts these credentials can read, all pages followed.
 
         A user sees their own account, an administrator every account.
@@ -1581,13 +1681,13 @@ class Client:
     def update_account(
         self,
         user: str,
-        data: Any = None,
+        data: Mapping[str, Any] | None = None,
         password: str | None = None,
-        permissions: Any = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         method: str = "put",
-    ) -> Any:
+    ) -> ObjectResponse:
         """Replace (``method='put'``) or patch an account.
 
         A PUT replaces the whole account, so it needs the password
@@ -1621,18 +1721,18 @@ class Client:
     def patch_account(
         self,
         user: str,
-        data: Any = None,
+        data: Mapping[str, Any] | None = None,
         password: str | None = None,
-        permissions: Any = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         safe: bool = True,
-        last_modified: Any = None,
-    ) -> Any:
+        last_modified: int | str | None = None,
+    ) -> ObjectResponse:
         """Merge ``data`` (and a new ``password``, ``permissions``) into an account."""
         return self._write_account(
             "patch_account", user, data, password, permissions, safe, last_modified, "patch"
         )
 
-    def change_password(self, user: str, password: str) -> Any:
+    def change_password(self, user: str, password: str) -> ObjectResponse:
         """Set the password of account ``user``; returns the updated account.
 
         When this client's own basic-auth credentials are that user's, they
@@ -1652,9 +1752,9 @@ class Client:
         self,
         user: str,
         safe: bool = True,
-        last_modified: Any = None,
+        last_modified: int | str | None = None,
         if_exists: bool = False,
-    ) -> Any:
+    ) -> Tombstone | None:
         """Delete an account; returns the deleted object's data."""
         endpoint = self._account(user, "delete_account")
         self._require("accounts", "delete_account")
@@ -1665,14 +1765,14 @@ class Client:
 
     def add_attachment(
         self,
-        id: Any,
+        id: str | int,
         filepath: str | os.PathLike[str],
-        collection: Any = None,
-        bucket: Any = None,
-        data: Any = None,
-        permissions: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
         mimetype: str | None = None,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """Upload ``filepath`` as the attachment of record ``id``.
 
         ``POST .../records/{id}/attachment`` (multipart): replaces any previous
@@ -1701,7 +1801,9 @@ class Client:
             )
             return self._send(request).body
 
-    def remove_attachment(self, id: Any, collection: Any = None, bucket: Any = None) -> None:
+    def remove_attachment(
+        self, id: str | int, collection: str | int | None = None, bucket: str | int | None = None
+    ) -> None:
         """Delete the attachment of record ``id`` (its file, and its metadata).
 
         The record stays, with ``attachment`` set to ``None``.
@@ -1712,10 +1814,10 @@ class Client:
 
     def download_attachment(
         self,
-        record_or_id: Any,
+        record_or_id: Mapping[str, Any] | str | int,
         filepath: str | os.PathLike[str] | None = None,
-        collection: Any = None,
-        bucket: Any = None,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
     ) -> str:
         """Download the attachment of a record to ``filepath``; returns the path written.
 

@@ -47,13 +47,6 @@ class KintoException(Exception):
         return "" if self.message is None else self.message
 
 
-class BucketNotFound(KintoException):
-    """The bucket does not exist or cannot be read by these credentials."""
-
-    request: Any = None
-    response: Any = None
-
-
 class MissingId(KintoException, KeyError):
     """An operation needs an object id and none was given (a ``KeyError`` too).
 
@@ -73,6 +66,15 @@ class KintoHTTPError(KintoException):
     @property
     def status_code(self) -> int | None:
         return getattr(self.response, "status_code", None)
+
+
+class BucketNotFound(KintoHTTPError):
+    """The bucket does not exist or cannot be read by these credentials.
+
+    Raised by :meth:`~kinto_client.Client.get_bucket` for a 403 or 404
+    answer: a :class:`KintoHTTPError` (with ``status_code``, ``request`` and
+    ``response``), so ``except KintoHTTPError`` catches it too.
+    """
 
 
 class KintoConnectionError(KintoException, requests.exceptions.ConnectionError):

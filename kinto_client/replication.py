@@ -30,7 +30,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,7 +160,7 @@ def replicate(
     return summary
 
 
-def _anonymous(obj: dict[str, Any]) -> dict[str, Any]:
+def _anonymous(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A collection without its id and timestamp (the copy may have another name)."""
     data = {k: v for k, v in obj["data"].items() if k not in ("id", "last_modified")}
     return {"data": data, "permissions": obj.get("permissions")}

@@ -781,7 +781,11 @@ def _decode_success(raw: requests.Response, call: _Call) -> Any:
 
 
 def http_error(raw: requests.Response) -> KintoHTTPError:
-    """The exception for an error response: ``"<status> - <json body>"``."""
+    """The exception for an error response: ``"<status> - [<hint>] <json body>"``.
+
+    401 and 403 answers get a hint first, as the command line gives (which
+    credentials to check); the hint never quotes the credentials.
+    """
     try:
         body: Any = json.loads(raw.content) if raw.content else None
         text = describe_body(body) if body is not None else raw.reason or "no body"
@@ -792,7 +796,43 @@ def http_error(raw: requests.Response) -> KintoHTTPError:
             f"{raw.reason or 'error'} (the server sent {raw.headers.get('Content-Type', 'a body')}"
             f" instead of JSON: {snippet!r})"
         )
-    error = KintoHTTPError(f"{raw.status_code} - {text}")
+    hint = _auth_hint(raw)
+    error = KintoHTTPError(f"{raw.status_code} - {hint + ' ' if hint else ''}{text}")
     error.request = raw.request
     error.response = raw
     return error
+
+
+def _auth_hint(raw: requests.Response) -> str:
+    """What to check after a 401 or 403 (``''`` for other statuses).
+
+    Names the path only: never a query string, header or credential.
+    """
+    prepared = raw.request
+    if raw.status_code not in (401, 403) or prepared is None:
+        return ""
+    authenticated = "Authorization" in prepared.headers
+    method = (prepared.method or "GET").upper()
+    verb = {"GET": "read", "HEAD": "read", "DELETE": "delete"}.get(method, "write")
+    where = urlsplit(prepared.url or "").path or "/"
+    if raw.status_code == 401:
+        if authenticated:
+            return (
+                f"Unauthorized: the server refused these credentials to {verb} {where}; "
+                "check the auth= credentials."
+            )
+        return (
+            f"Unauthorized: {where} needs credentials; pass auth=('user', 'password') "
+            "or auth='Bearer <token>' to the Client."
+        )
+    owner = "these credentials" if authenticated else "anonymous users (no auth= given)"
+    if verb == "read":
+        return (
+            f"Forbidden: {owner} may not read {where}: it does not exist or is not shared "
+            "with them (Kinto answers 403, not 404, for a bucket you cannot read); check the "
+            "bucket and collection names and the auth= credentials."
+        )
+    return (
+        f"Forbidden: {owner} may not {verb} {where}: ask its owner for write permission, "
+        "or check the bucket and collection names and the auth= credentials."
+    )

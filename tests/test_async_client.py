@@ -147,7 +147,8 @@ def test_mypy_sees_awaitables_with_precise_types(tmp_path):
 
             from typing_extensions import assert_type
 
-            from kinto_client import AsyncClient
+            from kinto_client import AsyncClient, RecordList
+            from kinto_client.types import KintoData, ObjectResponse
 
 
             async def main() -> None:
@@ -158,7 +159,11 @@ def test_mypy_sees_awaitables_with_precise_types(tmp_path):
                     assert_type(await client.count_records(), int)
                     assert_type(await client.purge_history(), list[dict[str, Any]])
                     assert_type(await client.capabilities, dict[str, Any])
-                    assert_type(client.iter_records(_limit=2), AsyncIterator[dict[str, Any]])
+                    assert_type(client.iter_records(_limit=2), AsyncIterator[KintoData])
+                    records = client.get_records()
+                    _ = assert_type(records, Coroutine[Any, Any, RecordList])
+                    assert_type(await records, RecordList)
+                    assert_type(await client.get_record("id"), ObjectResponse)
                     async with client.batch() as batch:
                         assert_type(batch, AsyncClient)
                     assert_type(client.clone(collection="c"), AsyncClient)
