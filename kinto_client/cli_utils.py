@@ -113,11 +113,7 @@ def ask_password(user: str) -> str:
     (input from a pipe or a file, a cron job...).
     """
     if not _has_terminal():
-        raise CredentialsError(
-            f"no password for {user!r} and no terminal to ask for it: pass -a {user}:PASSWORD, "
-            "or (with the project's commands) --password-file FILE or "
-            f"${ENV_PASSWORD}"
-        )
+        raise CredentialsError(f"no password for {user!r} and no terminal to ask for it")
     try:
         return getpass.getpass(f"Please enter a password for {user}: ")
     except EOFError:
@@ -181,7 +177,8 @@ class AuthAction(argparse.Action):
             try:
                 setattr(namespace, self.dest, get_auth(str(values)))
             except CredentialsError as exc:
-                raise argparse.ArgumentError(self, str(exc)) from None
+                option = option_string or "-a"
+                raise argparse.ArgumentError(self, f"{exc}: pass {option} USER:PASSWORD") from None
 
 
 def _non_negative_int(value: str) -> int:
@@ -445,9 +442,16 @@ def resolve_auth(
                 f"{password_file_option} needs a user without a password: pass {option} USER"
             )
         value = Credentials((value.user, _read_password_file(password_file, password_file_option)))
+        setattr(args, password_file_dest, None)  # read once: the credentials are now complete
     elif isinstance(value, NeedsPassword):
         password = os.environ.get(ENV_PASSWORD) if environment else None
-        value = Credentials((value.user, password or ask_password(value.user)))
+        try:
+            value = Credentials((value.user, password or ask_password(value.user)))
+        except CredentialsError as exc:
+            hint = f"pass {option} USER:PASSWORD, or {password_file_option} FILE"
+            if environment:
+                hint += f", or set ${ENV_PASSWORD}"
+            raise CredentialsError(f"{exc}: {hint}") from None
     setattr(args, dest, value)
     return value
 
@@ -457,8 +461,9 @@ def create_client_from_args(args: argparse.Namespace) -> Client:
 
     Without ``extended=True``, calls ``Client(server_url=args.server,
     auth=args.auth, bucket=args.bucket, collection=args.collection)`` as 4.0
-    does (a missing ``bucket``/``collection`` option gives ``None``), even
-    when the script defines its own ``--timeout`` or ``--retry``. With it,
+    does, even when the script defines its own ``--timeout`` or ``--retry``;
+    without ``-b`` the bucket is ``'default'`` (4.0 passed ``None``, which
+    left the client without a bucket). With it,
     the credentials are resolved (:func:`resolve_auth`), the bucket defaults
     to ``'default'``, and the newer options are applied.
     """
@@ -466,7 +471,9 @@ def create_client_from_args(args: argparse.Namespace) -> Client:
         return Client(
             server_url=args.server,
             auth=args.auth,
-            bucket=getattr(args, "bucket", None),
+            # 4.0 passed None without -b, and the client then had no bucket at all:
+            # the Client's own default, as the 4.0 documentation's script expects.
+            bucket=getattr(args, "bucket", None) or "default",
             collection=getattr(args, "collection", None),
         )
     auth = resolve_auth(args)

@@ -426,8 +426,16 @@ def test_create_client_from_args_calls_client_as_4_0(monkeypatch):
     cli_utils.create_client_from_args(parse("-s", "http://h/v1", "-a", "u:p", "-c", "cc"))
     cli_utils.create_client_from_args(argparse.Namespace(server="http://h/v1", auth=None))
     assert RecordedClient.calls == [
-        ((), {"server_url": "http://h/v1", "auth": ("u", "p"), "bucket": None, "collection": "cc"}),
-        ((), {"server_url": "http://h/v1", "auth": None, "bucket": None, "collection": None}),
+        (
+            (),
+            {
+                "server_url": "http://h/v1",
+                "auth": ("u", "p"),
+                "bucket": "default",
+                "collection": "cc",
+            },
+        ),
+        ((), {"server_url": "http://h/v1", "auth": None, "bucket": "default", "collection": None}),
     ]
 
 
