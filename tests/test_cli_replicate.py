@@ -165,7 +165,16 @@ def test_by_default_keeps_destination_records_and_collection_as_4_0(server_url, 
 
 def test_verbose_prints_each_line_once(server_url, flush):
     fill_origin(server_url, 3)
-    result = run_module(MODULE, *replicate_args(server_url, "-v"))
+    # The console script: its logger is kinto_client.replication (with -m it is __main__).
+    script = shutil.which("kinto-client-replicate", path=str(Path(sys.executable).parent))
+    assert script
+    result = subprocess.run(
+        [script, *replicate_args(server_url, "-v")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert any(line.startswith("Replication from") for line in lines), lines

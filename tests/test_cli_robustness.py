@@ -350,3 +350,107 @@ def test_no_traceback_ever(
     if status == 1:
         text = err.getvalue().strip().splitlines()
         assert len(text) >= 1 and ": error: " in text[-1], (argv, err.getvalue())
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    words=st.lists(
+        st.one_of(
+            WORDS,
+            st.sampled_from(
+                [
+                    "--origin-server",
+                    "--origin-auth",
+                    "--origin-bucket",
+                    "--origin-collection",
+                    "--origin-password-file",
+                    "--mirror",
+                    "origin",
+                ]
+            ),
+            st.text(max_size=8),
+        ),
+        max_size=7,
+    ),
+    use_server=st.booleans(),
+)
+def test_replicate_no_traceback_ever(server_url, items, tmp_path, monkeypatch, words, use_server):
+    from kinto_client import replication
+
+    for name in ("KINTO_CLIENT_SERVER_URL", "KINTO_CLIENT_AUTH", "KINTO_CLIENT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"pw\n")))
+    argv: list[str] = []
+    if use_server:
+        argv += ["--origin-server", server_url, "--origin-auth", "alexis:p4ssw0rd"]
+        argv += ["--origin-bucket", "shop", "-s", server_url, "-a", "alexis:p4ssw0rd"]
+        argv += ["-b", "copy", "-c", "items", "-q"]
+    argv += words
+    out, err = io.StringIO(), io.StringIO()
+    loggers = [logging.getLogger(n) for n in ("kinto_client", "kinto_client.replication")]
+    saved = [(lg.level, list(lg.handlers)) for lg in loggers]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = replication.main(argv)
+            except SystemExit as exc:
+                status = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        for lg, (level, handlers) in zip(loggers, saved):
+            lg.setLevel(level)
+            lg.handlers[:] = handlers
+    assert status in (0, 1, 2), (argv, status, err.getvalue())
+    assert "Traceback" not in err.getvalue(), (argv, err.getvalue())
+    assert "unexpected" not in err.getvalue(), (argv, err.getvalue())
+
+
+PROMPTED_INFO = """
+import sys
+from kinto_client import commands
+sys.exit(commands.main(["info", "-s", sys.argv[1], "-a", "alexis"]))
+"""
+
+
+def test_commands_prompt_on_a_real_terminal_after_parsing(server_url, flush):
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command on the pseudo-terminal
+        os.execv(sys.executable, [sys.executable, "-c", PROMPTED_INFO, server_url])
+
+    def read_until(marker: bytes) -> bytes:
+        output = b""
+        deadline = time.monotonic() + 60
+        while marker not in output and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        return output
+
+    try:
+        prompt = read_until(b"alexis: ")
+        if b"Please enter a password for alexis: " not in prompt:
+            os.kill(pid, 9)
+            raise AssertionError(prompt)
+        os.write(fd, b"p4ssw0rd\n")
+        output = read_until(b"capabilities:")
+        assert b"basicauth:" in output, output
+        assert b"p4ssw0rd" not in output  # not echoed
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
