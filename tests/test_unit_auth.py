@@ -75,3 +75,10 @@ def test_strings():
     assert parse_auth("alice:pa:ss") == BasicAuth("alice", "pa:ss")
     with pytest.raises(ValueError, match="neither form"):
         parse_auth("alice")
+
+
+@pytest.mark.parametrize("value", ["Bearer sekrit\nx", "Bearer sekrit\x00", "Bearer", "Bearer  "])
+def test_parse_bearer_refuses_a_bad_token(value):
+    with pytest.raises(ValueError) as exc_info:
+        parse_bearer(value)
+    assert "sekrit" not in str(exc_info.value)
