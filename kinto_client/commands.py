@@ -212,7 +212,8 @@ def explain_error(exc: BaseException, *, authenticated: bool = True, side: Side 
     if isinstance(exc, CommandError):
         text = str(exc)
     elif isinstance(exc, KintoTimeout):
-        text = f"{exc} Use --timeout to wait longer."
+        server = f"the {side.name} server: " if side.name else ""
+        text = f"{server}{exc} Use --timeout to wait longer."
     elif isinstance(exc, KintoConnectionError):
         server = f"the {side.name} server" if side.name else "the server"
         text = f"cannot reach {server}: {exc} Is it running, and is its URL ({side.server}) right?"
