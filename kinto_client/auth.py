@@ -13,7 +13,13 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
-_BEARER = re.compile(r"^(Bearer(?:\+[A-Za-z0-9_.-]+)?)\s+(\S.*)$", re.IGNORECASE)
+__all__ = ["BasicAuth", "BearerTokenAuth", "parse_auth", "parse_bearer"]
+
+_BEARER = re.compile(r"^(Bearer(?:\+[A-Za-z0-9_.-]+)?)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_TOKEN_TYPE = re.compile(r"^Bearer(?:\+[A-Za-z0-9_.-]+)?$", re.IGNORECASE)
+# ASCII and C1 control characters: in a header value they could end the header
+# (CR, LF) or be read differently by the server and the proxies before it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class BasicAuth(AuthBase):
@@ -43,6 +49,15 @@ class BearerTokenAuth(AuthBase):
     """``Authorization: <type> <token>``, e.g. ``Bearer abc`` or ``Bearer+OIDC abc``."""
 
     def __init__(self, token: str, type: str = "Bearer") -> None:
+        if not isinstance(token, str) or not isinstance(type, str):
+            raise TypeError("A Bearer token and its type must be strings.")
+        if not _TOKEN_TYPE.match(type):
+            raise ValueError(f"Unknown token type {type!r}: expected 'Bearer' or 'Bearer+<name>'.")
+        if not token.strip() or _CONTROL.search(token) or token != token.strip():
+            raise ValueError(
+                "A Bearer token must be non-empty, without surrounding spaces and without "
+                "control characters such as a newline (the token is not shown here)."
+            )
         self.type = type
         self._header = f"{type} {token}"
 
@@ -60,23 +75,58 @@ class BearerTokenAuth(AuthBase):
         return f"BearerTokenAuth(type={self.type!r}, token='***')"
 
 
+def parse_bearer(value: str) -> tuple[str, str] | None:
+    """Split ``'Bearer <token>'`` (or ``'Bearer+OIDC <token>'``) into ``(type, token)``.
+
+    Returns ``None`` when ``value`` does not start with a Bearer type word, so
+    it is no token at all (``'user:password'``). Raises ``ValueError`` when it
+    does but the token is missing or holds a control character (a newline...):
+    such a value is refused, never read as ``user:password`` instead.
+
+    >>> parse_bearer("Bearer abc")
+    ('Bearer', 'abc')
+    >>> parse_bearer("alice:s3cr3t") is None
+    True
+    """
+    match = _BEARER.match(value.strip(" "))
+    if match is None:
+        return None
+    token = (match.group(2) or "").strip(" ")
+    if not token:
+        raise ValueError(f"{match.group(1)!r} needs a token: '{match.group(1)} <token>'.")
+    if _CONTROL.search(token):
+        raise ValueError(
+            "A Bearer token cannot contain control characters such as a newline "
+            "(the token is not shown here)."
+        )
+    return match.group(1), token
+
+
 def parse_auth(value: Any) -> AuthBase | None:
     """Turn any accepted ``auth`` value into a ``requests`` auth object.
 
-    Accepted: ``None``; a ``(user, password)`` tuple or list; a
+    Accepted: ``None``; a ``(user, password)`` tuple or list of two strings; a
     ``'user:password'`` string; a ``'Bearer <token>'`` string (any
     ``Bearer+X`` type); or any ``requests`` auth object or callable.
+    Raises ``TypeError`` or ``ValueError`` (without the secret) for anything
+    else: a ``None`` user or password, a token with a newline...
     """
     if value is None or isinstance(value, AuthBase):
         return value
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"An auth tuple must be (user, password); got {len(value)} items.")
+        for name, item in zip(("user", "password"), value):
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"An auth tuple must be (user, password), two strings; its {name} is "
+                    f"a {type(item).__name__}."
+                )
         return BasicAuth(value[0], value[1])
     if isinstance(value, str):
-        bearer = _BEARER.match(value.strip())
-        if bearer:
-            return BearerTokenAuth(bearer.group(2).strip(), type=bearer.group(1))
+        bearer = parse_bearer(value)
+        if bearer is not None:
+            return BearerTokenAuth(bearer[1], type=bearer[0])
         if ":" in value:
             user, password = value.split(":", 1)
             return BasicAuth(user, password)

@@ -26,17 +26,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-from kinto_client import cli_utils, utils
-from kinto_client._version import __version__
+from kinto_client import __version__, cli_utils, utils
 from kinto_client.client import Client
 from kinto_client.exceptions import (
     KintoBatchException,
@@ -46,14 +47,17 @@ from kinto_client.exceptions import (
     KintoTimeout,
     describe_body,
 )
+from kinto_client.payloads import check_permissions
 from kinto_client.progress import Progress, format_duration, is_interactive
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DESTINATION",
+    "STANDARD",
     "CommandError",
+    "Side",
     "build_parser",
-    "count_records",
     "describe_location",
     "explain_error",
     "main",
@@ -73,6 +77,47 @@ EXIT_BROKEN_PIPE = 141
 
 class CommandError(Exception):
     """An expected failure of a command: its message is the one-line reason shown."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """Where a client's settings come from: the options to name in messages,
+    and the attributes of the parsed arguments that hold them."""
+
+    #: ``"origin"``, ``"destination"``, or ``""`` for a command with one server
+    name: str = ""
+    server: str = "-s/--server"
+    auth: str = "-a/--auth"
+    password_file: str = "--password-file"
+    bucket: str = "-b/--bucket"
+    collection: str = "-c/--collection"
+    #: the prefix of the parsed arguments' names: ``"origin_"`` gives ``args.origin_server``...
+    prefix: str = ""
+    #: whether the password of a bare user may come from ``$KINTO_CLIENT_PASSWORD``
+    environment: bool = True
+
+    @property
+    def auth_flag(self) -> str:
+        """The short form of the auth option, for examples (``-a``)."""
+        return self.auth.split("/")[0]
+
+    @property
+    def where(self) -> str:
+        """`` on the origin``, or nothing for a command with one server."""
+        return f" on the {self.name}" if self.name else ""
+
+    @property
+    def location(self) -> str:
+        """The bucket and collection options, e.g. ``-b/-c``."""
+        if self.prefix:
+            return f"{self.bucket}/{self.collection}"
+        return "-b/-c"
+
+
+#: The options of the commands with one server.
+STANDARD = Side()
+#: The destination of ``kinto-client-replicate``: the standard options.
+DESTINATION = Side(name="destination")
 
 
 # -- explaining failures ---------------------------------------------------------------
@@ -113,39 +158,41 @@ def _verb(method: str) -> str:
 
 
 def _explain_status(
-    status: int | None, method: str, path: str, body: Any, authenticated: bool
+    status: int | None, method: str, path: str, body: Any, authenticated: bool, side: Side
 ) -> str:
     """One line for an HTTP error status on ``method path``."""
-    where = describe_location(path)
+    where = describe_location(path) + side.where
     message = body.get("message") if isinstance(body, Mapping) else None
     if status == 401:
         if authenticated:
             return (
                 f"401 Unauthorized: the server refused these credentials to {_verb(method)} "
-                f"{where}; check -a/--auth"
+                f"{where}; check {side.auth}"
             )
         return (
             f"401 Unauthorized: {where} needs credentials; "
-            "pass -a user:password or -a 'Bearer <token>'"
+            f"pass {side.auth_flag} user:password or {side.auth_flag} 'Bearer <token>'"
         )
     if status == 403:
-        owner = "these credentials" if authenticated else "anonymous users (no -a given)"
+        owner = (
+            "these credentials" if authenticated else f"anonymous users (no {side.auth_flag} given)"
+        )
         if _verb(method) == "read":
             return (
                 f"403 Forbidden: {owner} may not read {where}: it does not exist or is not "
                 "shared with you (Kinto answers 403, not 404, for a bucket you cannot read); "
-                "check -b/-c and -a"
+                f"check {side.location} and {side.auth_flag}"
             )
         return (
             f"403 Forbidden: {owner} may not {_verb(method)} {where}: ask its owner for "
-            "write permission, or check -b/-c and -a"
+            f"write permission, or check {side.location} and {side.auth_flag}"
         )
     if status == 404:
         details = body.get("details") if isinstance(body, Mapping) else None
         if isinstance(details, Mapping) and details.get("resource_name"):
             missing = f"{details['resource_name']} {details.get('id')!r}"
             if not where.startswith(missing):  # a parent is missing, e.g. the collection
-                where = missing
+                where = missing + side.where
         return f"404 Not Found: {where} does not exist"
     if status == 412:
         return f"412 Precondition Failed: {where} was modified meanwhile; try again"
@@ -154,28 +201,36 @@ def _explain_status(
     return f"{status} on {method.upper()} {where}: {message or describe_body(body)}"
 
 
-def explain_error(exc: BaseException, *, authenticated: bool = True) -> str:
+def explain_error(exc: BaseException, *, authenticated: bool = True, side: Side = STANDARD) -> str:
     """A one-line, human explanation of an expected failure of a command.
 
     ``authenticated`` tells whether credentials were given, to explain
-    401/403 answers (a server asking for credentials, or refusing them).
+    401/403 answers (a server asking for credentials, or refusing them);
+    ``side`` names the options to check (the origin's, for a replication).
     """
     if isinstance(exc, CommandError):
         text = str(exc)
     elif isinstance(exc, KintoTimeout):
-        text = f"{exc} Use --timeout to wait longer."
+        server = f"the {side.name} server: " if side.name else ""
+        text = f"{server}{exc} Use --timeout to wait longer."
     elif isinstance(exc, KintoConnectionError):
-        text = f"cannot reach the server: {exc} Is it running, and is its URL right?"
+        server = f"the {side.name} server" if side.name else "the server"
+        text = f"cannot reach {server}: {exc} Is it running, and is its URL ({side.server}) right?"
     elif isinstance(exc, KintoBatchException):
         first = exc.failures[0] if exc.failures else None
         if first is not None and first["status"] is not None:
             request = first["request"]
             reason = _explain_status(
-                first["status"], request["method"], request["path"], first["body"], authenticated
+                first["status"],
+                request["method"],
+                request["path"],
+                first["body"],
+                authenticated,
+                side,
             )
             text = f"{len(exc.failures)} of {len(exc.results)} batch operations failed; {reason}"
         elif exc.exceptions:
-            return explain_error(exc.exceptions[0], authenticated=authenticated)
+            return explain_error(exc.exceptions[0], authenticated=authenticated, side=side)
         else:
             text = str(exc)
     elif isinstance(exc, KintoHTTPError):
@@ -188,7 +243,12 @@ def explain_error(exc: BaseException, *, authenticated: bool = True) -> str:
             body = None
         if request is not None and exc.status_code is not None:
             text = _explain_status(
-                exc.status_code, request.method or "GET", request.url or "", body, authenticated
+                exc.status_code,
+                request.method or "GET",
+                request.url or "",
+                body,
+                authenticated,
+                side,
             )
         else:
             text = str(exc)
@@ -201,15 +261,21 @@ def explain_error(exc: BaseException, *, authenticated: bool = True) -> str:
 
 
 def run_command(
-    body: Callable[[], int], *, prog: str, authenticated: bool = True, stderr: IO[str] | None = None
+    body: Callable[[], int],
+    *,
+    prog: str,
+    authenticated: bool | Callable[[BaseException], tuple[bool, Side]] = True,
+    stderr: IO[str] | None = None,
 ) -> int:
-    """Run ``body`` and turn expected failures into ``prog: error: reason`` and status 1.
+    """Run ``body`` and turn every failure into ``prog: error: reason`` and status 1.
 
     Expected failures are :class:`~kinto_client.exceptions.KintoException`,
-    :class:`CommandError`, ``OSError`` (files) and ``ValueError``/``TypeError``
-    raised while checking options. Ctrl-C exits with 130, a closed stdout
-    (``| head``) with 141, silently. Anything else is a bug and keeps its
-    traceback.
+    :class:`CommandError` and ``OSError`` (files); ``authenticated`` is a
+    bool, or a function giving ``(authenticated, side)`` for an exception
+    (to name the replication side at fault). Ctrl-C exits with 130, a closed
+    stdout (``| head``) with 141, silently. Anything else is a bug: one line
+    too, and its traceback only with ``-D`` (the ``kinto_client`` logger at
+    debug level).
     """
     err = stderr if stderr is not None else sys.stderr
     try:
@@ -223,7 +289,19 @@ def run_command(
         err.write(f"\n{prog}: interrupted\n")
         return EXIT_INTERRUPTED
     except (KintoException, CommandError, OSError) as exc:
-        err.write(f"{prog}: error: {explain_error(exc, authenticated=authenticated)}\n")
+        if callable(authenticated):
+            given, side = authenticated(exc)
+        else:
+            given, side = authenticated, STANDARD
+        err.write(f"{prog}: error: {explain_error(exc, authenticated=given, side=side)}\n")
+        return EXIT_FAILURE
+    except Exception as exc:  # a bug: still no traceback unless asked for
+        logger.debug("Unexpected error", exc_info=True)
+        text = " ".join(str(exc).split()) or "no details"
+        err.write(
+            f"{prog}: error: unexpected {type(exc).__name__}: {text} "
+            "(a bug: please report it; -D shows the traceback)\n"
+        )
         return EXIT_FAILURE
 
 
@@ -250,30 +328,38 @@ def progress_for(
     return Progress(label, total, stream=sys.stderr, enabled=enabled)
 
 
-def make_client(
-    server: str | None, args: argparse.Namespace, option: str = "-s/--server", **overrides: Any
-) -> Client:
-    """A client for ``server`` with the options of ``args``; a bad URL is a :class:`CommandError`.
+def make_client(args: argparse.Namespace, side: Side = STANDARD) -> Client:
+    """A client for one side of the command, from the parsed ``args``.
 
-    ``overrides`` (``auth``, ``bucket``, ``collection``...) replace the values
-    read from ``args``.
+    The credentials are found now, after parsing (see
+    :func:`kinto_client.cli_utils.resolve_auth`); a missing server, missing
+    credentials or a bad URL is a :class:`CommandError` naming ``side``'s options.
     """
-    if not server:
-        raise CommandError(f"no server given: pass {option} http://host:8888/v1")
-    options = argparse.Namespace(**{**vars(args), "server": server, **overrides})
+    values = {
+        name: getattr(args, side.prefix + name, None)
+        for name in ("server", "auth", "password_file", "bucket", "collection")
+    }
+    if not values["server"]:
+        raise CommandError(
+            f"no {side.name + ' ' if side.name else ''}server given: "
+            f"pass {side.server} http://host:8888/v1"
+        )
+    options = argparse.Namespace(**{**vars(args), **values})
+    try:
+        auth = cli_utils.resolve_auth(
+            options,
+            option=side.auth,
+            password_file_option=side.password_file,
+            environment=side.environment,
+        )
+    except cli_utils.CredentialsError as exc:
+        raise CommandError(str(exc)) from None
+    setattr(args, side.prefix + "auth", auth)
+    setattr(args, side.prefix + "password_file", None)  # read once
     try:
         return cli_utils.create_client_from_args(options)
     except (ValueError, TypeError, AttributeError) as exc:
-        raise CommandError(f"bad server URL for {option}: {exc}") from None
-
-
-def count_records(client: Client, bucket: str | None = None, collection: str | None = None) -> int:
-    """How many records a collection holds (``HEAD``: the ``Total-Objects`` header).
-
-    Raises :class:`~kinto_client.exceptions.KintoHTTPError` when the
-    collection cannot be read, like listing it would.
-    """
-    return client.count_records(collection=collection, bucket=bucket)
+        raise CommandError(f"bad server URL for {side.server}: {exc}") from None
 
 
 def _location(client: Client) -> str:
@@ -290,7 +376,7 @@ def _require_collection(args: argparse.Namespace, command: str) -> None:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the server's version, settings, capabilities and who you are."""
-    client = make_client(args.server, args)
+    client = make_client(args)
     info = client.server_info()
     if not isinstance(info, dict) or "http_api_version" not in info:
         raise CommandError(
@@ -331,10 +417,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write a collection's records as JSON lines to stdout or ``-o FILE``."""
     _require_collection(args, "export")
-    client = make_client(args.server, args)
-    total = count_records(client)  # also: a clear 403/404 before any output
-    started = time.monotonic()
     to_stdout = args.output in (None, "-")
+    if not to_stdout:
+        _check_output(Path(args.output))
+    client = make_client(args)
+    total = client.count_records()  # also: a clear 403/404 before any output
+    started = time.monotonic()
     # Records on the same terminal as the progress line would garble each other.
     quiet = to_stdout and is_interactive(sys.stdout)
     with progress_for(args, "Exporting", total, enabled=False if quiet else None) as progress:
@@ -378,17 +466,32 @@ def _write_records(client: Client, out: IO[bytes] | _TextToBytes, progress: Prog
     return count
 
 
+def _check_output(path: Path) -> None:
+    """Refuse an ``-o`` path that cannot be written, naming it, before anything is read."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise CommandError(f"cannot write {path}: it is a directory; give a file name to -o")
+    if not directory.is_dir():
+        raise CommandError(f"cannot write {path}: the directory {directory} does not exist")
+
+
 def _export_to_file(client: Client, path: Path, progress: Progress) -> int:
     """Write to a temporary file beside ``path``, renamed at the end: a failed
-    export never leaves a half-written file behind."""
+    export never leaves a half-written file behind. Errors name ``path``."""
     directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "wb", dir=directory, prefix=f".{path.name}.", suffix=".part", delete=False
-    )
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            "wb", dir=directory, prefix=f".{path.name}.", suffix=".part", delete=False
+        )
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with handle:
             count = _write_records(client, handle, progress)
-        os.replace(handle.name, path)
+        try:
+            os.replace(handle.name, path)
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
@@ -398,22 +501,89 @@ def _export_to_file(client: Client, path: Path, progress: Progress) -> int:
 # -- import --------------------------------------------------------------------------
 
 
-def read_json_lines(lines: Iterator[str] | IO[str], source: str) -> list[dict[str, Any]]:
-    """Parse JSON lines into records to write (blank lines are skipped).
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large for a JSON number")
+    return number
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (JSON has no NaN or Infinity)")
+
+
+def _decoded(lines: Iterable[bytes | str], source: str) -> Iterable[tuple[int, str]]:
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise CommandError(
+                    f"{source} line {number}: not UTF-8 text (byte {exc.start + 1}); "
+                    "convert the file to UTF-8"
+                ) from None
+        yield number, line
+
+
+def _record_id(
+    value: Any, number: int, source: str, slugify: bool, slugs: dict[str, tuple[Any, int]]
+) -> Any:
+    """The id to send for a line's ``id``: as given, or its slug with ``slugify``.
+
+    Without ``slugify``, an id the client would rewrite (4.0's
+    :func:`~kinto_client.utils.slugify`) is refused, naming the line.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise CommandError(f"{source} line {number}: 'id' must be a string")
+    text = str(value)
+    if utils.is_valid_id(text):
+        return value
+    slug = utils.slugify(value)
+    if not slugify:
+        hint = (
+            f"it would be stored as {slug!r}; fix the id, or pass --slugify-ids to store it so"
+            if slug and utils.is_valid_id(slug)
+            else "fix the id"
+        )
+        raise CommandError(
+            f"{source} line {number}: id {text!r} is not a valid Kinto id (letters, digits, "
+            f"'-' and '_', starting with a letter or a digit): {hint}"
+        )
+    if not slug or not utils.is_valid_id(slug):
+        raise CommandError(f"{source} line {number}: id {text!r} has no valid slug; fix the id")
+    other = slugs.setdefault(slug, (value, number))
+    if other[0] != value:
+        raise CommandError(
+            f"{source} line {number}: id {text!r} becomes {slug!r}, like the id {str(other[0])!r}"
+            f" of line {other[1]}: one record would overwrite the other; fix one of the ids"
+        )
+    return slug
+
+
+def read_json_lines(
+    lines: Iterable[bytes | str], source: str, *, slugify: bool = False
+) -> list[dict[str, Any]]:
+    """Parse JSON lines (UTF-8 bytes or text) into records to write; blank lines are skipped.
 
     Each line is a record's data (``{"id": ..., ...}``), or a whole object
     ``{"data": {...}, "permissions": {...}}``. ``last_modified`` is dropped:
-    the destination gives its own timestamps. Raises :class:`CommandError`
+    the destination gives its own timestamps. An id that is not a valid
+    Kinto id is refused, unless ``slugify`` (then it is replaced by its slug,
+    and two ids with the same slug are refused). Raises :class:`CommandError`
     naming the first bad line, before anything is sent.
     """
     records: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, start=1):
+    slugs: dict[str, tuple[Any, int]] = {}
+    for number, line in _decoded(lines, source):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_float=_finite, parse_constant=_not_json)
+        except RecursionError:
+            raise CommandError(f"{source} line {number}: JSON nested too deeply") from None
         except ValueError as exc:
-            raise CommandError(f"{source} line {number}: not valid JSON ({exc})") from None
+            reason = " ".join(str(exc).split())
+            raise CommandError(f"{source} line {number}: not valid JSON ({reason})") from None
         if not isinstance(value, dict):
             raise CommandError(
                 f"{source} line {number}: expected a JSON object (a record), "
@@ -421,28 +591,43 @@ def read_json_lines(lines: Iterator[str] | IO[str], source: str) -> list[dict[st
             )
         if set(value) <= {"data", "permissions"} and isinstance(value.get("data"), dict):
             data, permissions = dict(value["data"]), value.get("permissions")
-            if permissions is not None and not isinstance(permissions, dict):
-                raise CommandError(f"{source} line {number}: 'permissions' must be an object")
+            if permissions is not None:
+                if not isinstance(permissions, dict):
+                    raise CommandError(f"{source} line {number}: 'permissions' must be an object")
+                try:
+                    permissions = check_permissions(permissions)
+                except TypeError as exc:
+                    raise CommandError(f"{source} line {number}: {exc}") from None
         else:
             data, permissions = dict(value), None
         data.pop("last_modified", None)
-        record_id = data.get("id")
-        if record_id is not None and not isinstance(record_id, (str, int)):
-            raise CommandError(f"{source} line {number}: 'id' must be a string")
+        if data.get("id") is not None:
+            data["id"] = _record_id(data["id"], number, source, slugify, slugs)
         records.append({"data": data, "permissions": permissions})
     return records
+
+
+def _read_input(args: argparse.Namespace) -> list[dict[str, Any]]:
+    source = args.input or "-"
+    if source == "-":
+        stdin = getattr(sys.stdin, "buffer", None)  # None: a text-only stand-in
+        return read_json_lines(stdin or sys.stdin, "stdin", slugify=args.slugify_ids)
+    if Path(source).is_dir():
+        raise CommandError(f"{source} is a directory; give the file of JSON lines to read")
+    with open(source, "rb") as handle:
+        return read_json_lines(handle, source, slugify=args.slugify_ids)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Write JSON lines into a collection, in batches."""
     _require_collection(args, "import")
-    source = args.input or "-"
-    if source == "-":
-        records = read_json_lines(sys.stdin, "stdin")
-    else:
-        with open(source, encoding="utf-8-sig") as handle:
-            records = read_json_lines(handle, source)
-    client = make_client(args.server, args)
+    if (args.input or "-") == "-" and args.password_file == "-":
+        raise CommandError(
+            "stdin cannot carry both the records and the password: "
+            "give the records as FILE, or the password in another file"
+        )
+    client = make_client(args)  # first: the password may come from stdin
+    records = _read_input(args)
     if args.create:
         client.create_bucket(if_not_exists=True)
         client.create_collection(if_not_exists=True)
@@ -514,7 +699,9 @@ def build_parser(prog: str = "kinto-client") -> argparse.ArgumentParser:
         description="Show the server's version, settings, capabilities and who you are "
         "to it (the user id of -a's credentials).",
     )
-    cli_utils.add_parser_options(info, include_bucket=False, include_collection=False)
+    cli_utils.add_parser_options(
+        info, include_bucket=False, include_collection=False, extended=True
+    )
     info.add_argument("--json", action="store_true", help="print the server's raw JSON answer")
 
     export = commands.add_parser(
@@ -523,7 +710,7 @@ def build_parser(prog: str = "kinto-client") -> argparse.ArgumentParser:
         description="Write every record of a collection, one JSON object per line "
         "(sorted by id), to stdout or to -o FILE. Progress and the summary go to stderr.",
     )
-    cli_utils.add_parser_options(export)
+    cli_utils.add_parser_options(export, extended=True)
     export.add_argument(
         "-o", "--output", metavar="FILE", help="write to FILE instead of stdout ('-': stdout)"
     )
@@ -535,9 +722,10 @@ def build_parser(prog: str = "kinto-client") -> argparse.ArgumentParser:
         '{"data": ..., "permissions": ...} objects) from FILE or stdin and write '
         "them into a collection in batches: records with an id replace the record "
         "of that id, records without one are created with a new id. Every line is "
-        "checked before anything is sent.",
+        "checked before anything is sent; an id that is not a valid Kinto id is "
+        "refused, unless --slugify-ids.",
     )
-    cli_utils.add_parser_options(importer)
+    cli_utils.add_parser_options(importer, extended=True)
     importer.add_argument(
         "input", nargs="?", metavar="FILE", help="the JSON lines to read (default or '-': stdin)"
     )
@@ -552,6 +740,12 @@ def build_parser(prog: str = "kinto-client") -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="records per batch request (default: the server's batch_max_requests)",
+    )
+    importer.add_argument(
+        "--slugify-ids",
+        action="store_true",
+        help="store an invalid id as its slug ('Hôtel de ville' as 'hotel-de-ville') "
+        "instead of refusing it",
     )
     return parser
 

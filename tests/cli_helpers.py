@@ -21,24 +21,31 @@ class Result:
     stderr: str
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
+def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KINTO_CLIENT_")}
     env.pop("KINTO_SERVER_URL", None)
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
     return env
 
 
-def run_module(module: str, *args: str, stdin: str | None = None) -> Result:
-    """``python -m module args``, stdout and stderr captured (pipes: not terminals)."""
+def run_module(
+    module: str, *args: str, stdin: str | bytes | None = None, env: dict[str, str] | None = None
+) -> Result:
+    """``python -m module args``, stdout and stderr captured (pipes: not terminals).
+
+    ``env`` adds environment variables (the ``KINTO_CLIENT_*`` of the test
+    runner are removed first).
+    """
+    data = stdin if stdin is not None else ""
     proc = subprocess.run(
         [sys.executable, "-m", module, *args],
-        input=stdin if stdin is not None else "",
+        input=data.encode() if isinstance(data, str) else data,
         capture_output=True,
-        text=True,
         timeout=TIMEOUT,
-        env=_env(),
+        env=_env(env),
     )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
 
 def run_module_on_tty(module: str, *args: str) -> Result:

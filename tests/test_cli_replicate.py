@@ -78,7 +78,7 @@ def test_copies_metadata_permissions_records_and_deletions(server_url, flush):
     mirror.create_record({"id": "stale", "n": -1})
     mirror.create_record({"id": "r001", "n": 999, "extra": True})
 
-    result = run_module(MODULE, *replicate_args(server_url))
+    result = run_module(MODULE, *replicate_args(server_url, "--mirror"))
 
     assert result.returncode == 0, result.stderr
     assert "30 records copied, 0 unchanged, 1 deleted" in result.stderr
@@ -99,14 +99,14 @@ def test_copies_metadata_permissions_records_and_deletions(server_url, flush):
 
 def test_next_run_deletes_what_was_deleted_on_the_origin(server_url, flush):
     origin = fill_origin(server_url, 12)
-    assert run_module(MODULE, *replicate_args(server_url)).returncode == 0
+    assert run_module(MODULE, *replicate_args(server_url, "--mirror")).returncode == 0
     before = destination_records(server_url, REMY, "mirror")
     origin.delete_record("r003")
     origin.delete_record("r010")
     origin.update_record({"id": "r004", "n": 44})
     origin.patch_record({"id": "r006"}, permissions={"read": ["system.Authenticated"]})
 
-    result = run_module(MODULE, *replicate_args(server_url))
+    result = run_module(MODULE, *replicate_args(server_url, "--mirror"))
 
     assert result.returncode == 0, result.stderr
     assert "2 records copied, 8 unchanged, 2 deleted" in result.stderr
@@ -123,10 +123,10 @@ def test_next_run_deletes_what_was_deleted_on_the_origin(server_url, flush):
 
 def test_a_run_without_changes_writes_nothing(server_url, flush):
     fill_origin(server_url, 5)
-    assert run_module(MODULE, *replicate_args(server_url)).returncode == 0
+    assert run_module(MODULE, *replicate_args(server_url, "--mirror")).returncode == 0
     collection = read(server_url, "/buckets/mirror/collections/recipes", REMY).json()
 
-    result = run_module(MODULE, *replicate_args(server_url))
+    result = run_module(MODULE, *replicate_args(server_url, "--mirror"))
 
     assert result.returncode == 0, result.stderr
     assert "0 records copied, 5 unchanged, 0 deleted" in result.stderr
@@ -134,22 +134,60 @@ def test_a_run_without_changes_writes_nothing(server_url, flush):
     assert again["data"]["last_modified"] == collection["data"]["last_modified"]
 
 
-def test_no_delete_keeps_destination_records(server_url, flush):
-    fill_origin(server_url, 3)
+def test_by_default_keeps_destination_records_and_collection_as_4_0(server_url, flush):
+    origin = fill_origin(server_url, 3)
     mirror = Client(server_url=server_url, auth=REMY, bucket="mirror", collection="recipes")
     mirror.create_bucket()
-    mirror.create_collection()
+    mirror.create_collection(data={"title": "Mine"})
     mirror.create_record({"id": "mine"})
+    mirror.create_record({"id": "r001", "n": 999, "extra": True})
 
-    result = run_module(MODULE, *replicate_args(server_url, "--no-delete"))
+    result = run_module(MODULE, *replicate_args(server_url))
 
     assert result.returncode == 0, result.stderr
+    assert "3 records copied, in" in result.stderr
+    records = destination_records(server_url, REMY, "mirror")
+    assert sorted(records) == ["mine", "r000", "r001", "r002"]
+    assert records["r001"]["n"] == 1 and "extra" not in records["r001"]  # replaced
+    collection = read(server_url, "/buckets/mirror/collections/recipes", REMY).json()
+    assert collection["data"]["title"] == "Mine"  # an existing collection is not rewritten
+    assert "schema_version" not in collection["data"]
+    # Deleting on the origin deletes nothing on the destination (no tombstones in a listing).
+    origin.delete_record("r002")
+    assert run_module(MODULE, *replicate_args(server_url)).returncode == 0
     assert sorted(destination_records(server_url, REMY, "mirror")) == [
         "mine",
         "r000",
         "r001",
         "r002",
     ]
+
+
+def test_verbose_prints_each_line_once(server_url, flush):
+    fill_origin(server_url, 3)
+    # The console script: its logger is kinto_client.replication (with -m it is __main__).
+    script = shutil.which("kinto-client-replicate", path=str(Path(sys.executable).parent))
+    assert script
+    result = subprocess.run(
+        [script, *replicate_args(server_url, "-v")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("Replication from") for line in lines), lines
+    assert len(lines) == len(set(lines)), lines
+
+
+def test_version():
+    result = run_module(MODULE, "--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("kinto-client-replicate ")
+    from kinto_client import __version__
+
+    assert __version__ in result.stdout
 
 
 def test_quiet_prints_nothing(server_url, flush):
@@ -169,7 +207,7 @@ def test_progress_is_drawn_on_a_terminal(server_url, flush):
     assert "\r" in result.stderr
     assert "Replicating: 120/120 records (100%)" in result.stderr
     assert "records/s" in result.stderr
-    assert "120 records copied, 0 unchanged, 0 deleted" in result.stderr
+    assert "120 records copied, in" in result.stderr
     assert len(destination_records(server_url, REMY, "mirror")) == 120
 
 
@@ -185,7 +223,9 @@ def test_origin_unreachable(server_url, flush):
     args = replicate_args(server_url)
     args[1] = f"http://127.0.0.1:{free_port()}/v1"
     result = run_module(MODULE, *args)
-    assert_one_line_error(result, "cannot reach the server", "connection refused")
+    assert_one_line_error(
+        result, "cannot reach the origin server", "connection refused", "(--origin-server)"
+    )
 
 
 def test_origin_owned_by_someone_else_is_forbidden(server_url, flush):
@@ -193,7 +233,13 @@ def test_origin_owned_by_someone_else_is_forbidden(server_url, flush):
     args = replicate_args(server_url)
     args[3] = auth_option(REMY)  # Remy may not read Alexis's bucket
     result = run_module(MODULE, *args)
-    assert_one_line_error(result, "403", "collection 'recipes' in bucket 'origin'")
+    line = assert_one_line_error(
+        result,
+        "403",
+        "collection 'recipes' in bucket 'origin' on the origin",
+        "check --origin-bucket/--origin-collection and --origin-auth",
+    )
+    assert " -a" not in line and "-b/-c" not in line
     assert read(server_url, "/buckets/mirror", REMY).status_code == 403  # nothing created
 
 
@@ -205,12 +251,21 @@ def test_missing_origin_collection(server_url, flush):
     assert_one_line_error(result, "404", "'nothing-here'")
 
 
+def test_origin_without_credentials_names_the_origin_options(server_url, flush):
+    fill_origin(server_url, 1, public=False)
+    args = replicate_args(server_url)
+    del args[2:4]  # no --origin-auth
+    result = run_module(MODULE, *args)
+    line = assert_one_line_error(result, "on the origin", "--origin-auth")
+    assert "pass -a" not in line
+
+
 def test_destination_without_credentials_is_explained(server_url, flush):
     fill_origin(server_url, 1)
     args = replicate_args(server_url)
     del args[10:12]  # no -a for the destination
     result = run_module(MODULE, *args)
-    assert_one_line_error(result, "401", "bucket 'mirror'", "-a user:password")
+    assert_one_line_error(result, "401", "bucket 'mirror' on the destination", "-a user:password")
 
 
 def test_same_origin_and_destination_is_refused(server_url, flush):
@@ -268,7 +323,10 @@ def test_replicate_returns_a_summary_and_counts_progress(server_url, flush):
     assert (summary.copied, summary.unchanged, summary.deleted, summary.vanished) == (27, 0, 0, 0)
     assert progress.done == 27
     assert progress.total == 27
-    assert "27 records copied, 0 unchanged, 0 deleted" in str(summary)
+    assert str(summary).startswith("27 records copied, in ")
+    replicate(origin, destination, mirror=True)  # now with the records' permissions
+    mirrored = replicate(origin, destination, mirror=True)
+    assert str(mirrored).startswith("0 records copied, 27 unchanged, 0 deleted, in ")
     assert len(destination.get_records()) == 27
 
 

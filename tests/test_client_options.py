@@ -211,7 +211,7 @@ def test_user_agent_can_be_overridden(stub):
 
 
 def parse(*argv: str) -> Any:
-    parser = cli_utils.add_parser_options()
+    parser = cli_utils.add_parser_options(extended=True)
     return parser.parse_args(list(argv))
 
 

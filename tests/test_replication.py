@@ -62,7 +62,15 @@ def origin(server_url: str, flush: None, raw: requests.Session) -> str:
     return url
 
 
+def assert_records_copied(raw: requests.Session, origin_url: str, copy_url: str) -> None:
+    """Every origin record is in the copy with the same data (4.0's replication)."""
+    copied = records_of(raw, copy_url)
+    for record_id, data in records_of(raw, origin_url).items():
+        assert copied[record_id] == data, record_id
+
+
 def assert_is_a_copy(raw: requests.Session, origin_url: str, copy_url: str) -> None:
+    """The copy is a mirror: collection data and permissions, records and their permissions."""
     source, copy = read(raw, origin_url), read(raw, copy_url)
     strip = ("id", "last_modified")
     assert {k: v for k, v in copy["data"].items() if k not in strip} == {
@@ -82,21 +90,21 @@ def test_replicate_between_two_buckets(server_url, origin, raw):
     source = Client(server_url=server_url, auth=AUTH, bucket="origin", collection="recipes")
     destination = Client(server_url=server_url, auth=AUTH, bucket="copy", collection="recipes")
 
-    replicate(source, destination)
+    summary = replicate(source, destination)
 
+    assert (summary.copied, summary.deleted, summary.mirror) == (30, 0, False)
     copy_url = f"{server_url}/buckets/copy/collections/recipes"
     assert read(raw, f"{server_url}/buckets/copy")["data"]["id"] == "copy"  # bucket created
-    copy = read(raw, copy_url)
+    copy = read(raw, copy_url)  # collection created with the origin's data and permissions
     assert copy["data"]["title"] == "Recipes" and copy["data"]["nested"] == {"a": 1}
     assert copy["permissions"]["read"] == ["system.Everyone"]
     assert copy["permissions"]["record:create"] == ["system.Authenticated"]
     records = records_of(raw, copy_url)
     assert len(records) == 30
     assert records["12"] == {"id": "12", "n": 12, "name": "recipe 12", "nested": {"n": [12]}}
-    first = read(raw, f"{copy_url}/records/0")["permissions"]
-    assert first["read"] == ["leplatrem"]
-    assert "basicauth:xyz" in first["write"]
-    assert_is_a_copy(raw, origin, copy_url)
+    assert_records_copied(raw, origin, copy_url)
+    # As in 4.0, records are written with their data only.
+    assert "read" not in read(raw, f"{copy_url}/records/0")["permissions"]
     # The origin is untouched.
     assert len(records_of(raw, origin)) == 30
 
@@ -110,17 +118,50 @@ def test_replicate_into_an_existing_collection_and_again(server_url, origin, raw
     destination = Client(server_url=server_url, auth=AUTH, bucket="copy", collection="other")
 
     replicate(source, destination)
-    assert_is_a_copy(raw, origin, copy_url)
+    assert_records_copied(raw, origin, copy_url)
     assert read(raw, f"{copy_url}/records/5")["data"]["n"] == 5  # overwritten
     assert read(raw, f"{server_url}/buckets/copy")["data"]["mine"] is True  # bucket kept
+    assert read(raw, copy_url)["data"] == {  # the existing collection is not rewritten
+        "id": "other",
+        "title": "old",
+        "last_modified": read(raw, copy_url)["data"]["last_modified"],
+    }
 
-    # Changes on the origin reach the copy on the next run.
+    # Changes on the origin reach the copy on the next run; extra records stay.
+    assert raw.put(f"{copy_url}/records/extra", json={"data": {}}).status_code == 201
     assert raw.patch(f"{origin}/records/3", json={"data": {"name": "changed"}}).status_code == 200
     assert raw.put(f"{origin}/records/new", json={"data": {"n": 99}}).status_code == 201
+    assert raw.delete(f"{origin}/records/4").status_code == 200
     replicate(source, destination)
-    assert_is_a_copy(raw, origin, copy_url)
+    assert_records_copied(raw, origin, copy_url)
+    assert "extra" in records_of(raw, copy_url) and "4" in records_of(raw, copy_url)
     assert read(raw, f"{copy_url}/records/3")["data"]["name"] == "changed"
     assert read(raw, f"{copy_url}/records/new")["data"]["n"] == 99
+
+
+def test_mirror_makes_an_exact_copy(server_url, origin, raw):
+    copy_url = f"{server_url}/buckets/copy/collections/other"
+    assert raw.put(f"{server_url}/buckets/copy", json={"data": {"mine": True}}).status_code == 201
+    assert raw.put(copy_url, json={"data": {"title": "old"}}).status_code == 201
+    assert raw.put(f"{copy_url}/records/5", json={"data": {"n": "stale"}}).status_code == 201
+    assert raw.put(f"{copy_url}/records/extra", json={"data": {}}).status_code == 201
+    source = Client(server_url=server_url, auth=AUTH, bucket="origin", collection="recipes")
+    destination = Client(server_url=server_url, auth=AUTH, bucket="copy", collection="other")
+
+    summary = replicate(source, destination, mirror=True)
+
+    assert (summary.copied, summary.deleted, summary.mirror) == (30, 1, True)
+    assert_is_a_copy(raw, origin, copy_url)
+    assert "extra" not in records_of(raw, copy_url)
+    first = read(raw, f"{copy_url}/records/0")["permissions"]
+    assert first["read"] == ["leplatrem"] and "basicauth:xyz" in first["write"]
+    assert read(raw, f"{server_url}/buckets/copy")["data"]["mine"] is True  # bucket kept
+
+    assert raw.patch(f"{origin}/records/3", json={"data": {"name": "changed"}}).status_code == 200
+    assert raw.delete(f"{origin}/records/4").status_code == 200
+    again = replicate(source, destination, mirror=True)
+    assert (again.copied, again.unchanged, again.deleted) == (1, 28, 1)
+    assert_is_a_copy(raw, origin, copy_url)
 
 
 def test_replicate_an_empty_collection(server_url, flush, raw):
@@ -163,6 +204,7 @@ def test_main_replicates(server_url, origin, raw, restore_loggers):
             "-c",
             "recipes",
             "-q",
+            "--mirror",
         ]
     )
     assert status == 0
@@ -199,7 +241,7 @@ def test_replication_command_line(server_url, origin, raw):
     )
     assert result.returncode == 0, result.stderr
     assert "p4ssw0rd" not in result.stdout + result.stderr
-    assert_is_a_copy(raw, origin, f"{server_url}/buckets/cli/collections/recipes")
+    assert_records_copied(raw, origin, f"{server_url}/buckets/cli/collections/recipes")
 
 
 def test_replication_help_lists_the_documented_options():
