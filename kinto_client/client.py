@@ -1918,6 +1918,7 @@ class Client:
         bust_cache: bool = False,
         *,
         if_none_match: int | None = None,
+        query: Mapping[str, Any] | None = None,
         **filters: Any,
     ) -> Any:
         """A collection's changeset (``GET .../collections/{cid}/changeset``, Remote Settings).
@@ -1928,8 +1929,9 @@ class Client:
         parameters (:func:`kinto_client.utils.encode_params`):
         ``_since=<timestamp>`` (only what changed since, deletions included
         as tombstones; sent quoted, as the server requires), ``_limit=``,
-        ``_expected=<timestamp>`` (the timestamp you expect: a cache key),
-        and on ``monitor/changes`` the filters ``bucket=`` and ``collection=``.
+        ``_expected=<timestamp>`` (the timestamp you expect: a cache key).
+        ``query`` holds parameters whose names are taken by the arguments:
+        the filters of ``monitor/changes``, ``query={'bucket': 'main'}``.
         ``_expected`` defaults to ``0``, or with ``bust_cache=True`` to a
         random number, which no cache has seen. ``if_none_match=<timestamp>``
         sends ``If-None-Match`` and returns :data:`NOT_MODIFIED` on a 304
@@ -1939,7 +1941,13 @@ class Client:
         endpoint = self.endpoints.get(
             "changeset", bucket=self._bucket(bucket), collection=self._collection(collection)
         )
-        params = dict(filters)
+        params = dict(query or {})
+        clash = sorted(set(params) & set(filters))
+        if clash:
+            raise TypeError(
+                f"get_changeset() got {', '.join(clash)} both in query= and as keywords."
+            )
+        params.update(filters)
         if params.get("_expected") is None:
             params["_expected"] = random.randint(999999000000, 999999999999) if bust_cache else 0
         since = params.get("_since")

@@ -273,7 +273,7 @@ def test_attachments(dry, tmp_path):
     assert metadata["mimetype"] == "text/plain"
     assert metadata["hash"] == "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     assert metadata["location"] is None
-    with pytest.raises(KintoException, match="Dry mode: GET .* nothing was downloaded"):
+    with pytest.raises(KintoException, match=r"Dry mode: GET .* nothing was downloaded"):
         dry.download_attachment(
             {"id": "r1", "attachment": {"location": "http://127.0.0.1:9/f.txt"}},
             tmp_path,
