@@ -179,9 +179,9 @@ class AsyncClient:
     - ``iter_records(...)`` is an async iterator (``async for``) reading
       one page at a time;
     - ``batch(...)`` is an async context manager (``async with``);
-    - ``clone(...)``, ``results()``, ``failures()`` and the properties
-      ``bucket_name``, ``collection_name`` and ``server_url`` do no I/O and
-      answer at once;
+    - ``clone(...)``, ``results()``, ``failures()``, ``get_endpoint(...)``
+      and the properties ``bucket_name``, ``collection_name`` and
+      ``server_url`` do no I/O and answer at once;
     - ``capabilities`` may read the server (once per session): it is
       awaited, ``await client.capabilities``.
 

@@ -83,6 +83,10 @@ def _routes() -> list[tuple[str, re.Pattern[str]]]:
 _ROUTES = _routes()
 
 
+# A DrySession is a Session (its third kind of sender, beside the HTTP
+# session and the batch) so that everything built on a session works
+# unchanged: a Batch sends its chunks with a Session's retry policy, clones
+# copy its settings, and options are checked by the same code.
 class DrySession(Session):
     """A session that sends nothing: each request is logged, then answered here.
 
