@@ -21,6 +21,7 @@ from kinto_client.exceptions import (
     KintoTimeout,
     MissingId,
 )
+from kinto_client.oidc import BrowserOIDCAuth, OIDCLoginError, OIDCLoginTimeout
 from kinto_client.payloads import DO_NOT_OVERWRITE, ID_FIELD, OBJECTS_PERMISSIONS
 from kinto_client.retry import Retry
 from kinto_client.session import Session, create_session
@@ -34,6 +35,7 @@ __all__ = [
     "BasicAuth",
     "Batch",
     "BearerTokenAuth",
+    "BrowserOIDCAuth",
     "BucketNotFound",
     "CapabilityMissing",
     "Client",
@@ -45,6 +47,8 @@ __all__ = [
     "KintoObject",
     "KintoTimeout",
     "MissingId",
+    "OIDCLoginError",
+    "OIDCLoginTimeout",
     "RecordList",
     "Retry",
     "Session",

@@ -24,6 +24,7 @@ import requests
 
 from kinto_client.client import Client
 from kinto_client.exceptions import KintoException
+from kinto_client.pipeline import Sender
 from kinto_client.session import NOT_GIVEN, HTTPFactory, NotGiven, OnBackoff, Session
 
 __all__ = ["DEFAULT_MAX_WORKERS", "AsyncClient"]
@@ -325,6 +326,11 @@ class AsyncClient:
     def server_url(self) -> str:
         """The server's URL, with its prefix (``.../v1``)."""
         return self._client.server_url
+
+    @property
+    def session(self) -> Sender:
+        """The sender of the wrapped client (its Session, or its Batch)."""
+        return self._client.session
 
     def clone(self, **kwargs: Any) -> AsyncClient:
         """A new AsyncClient, as :meth:`Client.clone <kinto_client.Client.clone>` makes.

@@ -20,8 +20,9 @@ from urllib.parse import urlencode, urlsplit
 
 from kinto_client import payloads, utils
 from kinto_client.exceptions import KintoBatchException, KintoException, describe_body
+from kinto_client.legacy import LegacySession, is_sender
 from kinto_client.pipeline import NO_STATUSES, Request, Response
-from kinto_client.retry import Failure
+from kinto_client.retry import Failure, Retry
 from kinto_client.session import Session
 
 logger = logging.getLogger("kinto_client")
@@ -32,6 +33,8 @@ __all__ = ["Batch", "Operation"]
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
 _GONE = frozenset({403, 404})
+#: What queueing answers: no status yet (shared: a response is never changed).
+_QUEUED = Response(None)
 
 
 @dataclass
@@ -109,12 +112,16 @@ class Batch:
         session = getattr(client, "session", client)
         if isinstance(session, Batch):
             session = session.session
-        if not isinstance(session, Session):
+        if not is_sender(session):
+            session = LegacySession(session)  # kinto-client 4.0's session interface
+        if not isinstance(session, (Session, LegacySession)):
             raise TypeError(
                 f"Batch() needs a Client or a Session to send with; got a {type(client).__name__}."
             )
-        #: the HTTP session that sends each chunk
-        self.session: Session = session
+        #: the session that sends each chunk
+        self.session: Session | LegacySession = session
+        #: the retry policy of each operation (a 4.0-style session has none: no retry)
+        self.policy = session.retry if isinstance(session, Session) else Retry()
         self.endpoints = getattr(client, "endpoints", None)
         self.batch_max_requests = batch_max_requests
         self.ignore_4xx = ignore_4xx
@@ -212,7 +219,7 @@ class Batch:
             sub["headers"] = headers if type(headers) is dict else dict(headers)
         self._requests.append(request)
         self._subs.append(sub)
-        return Response(None)
+        return _QUEUED
 
     def request(
         self,
@@ -319,7 +326,7 @@ class Batch:
 
     def _send_chunk(self, chunk: Sequence[int]) -> tuple[Any, Mapping[str, str]]:
         """Send the operations at positions ``chunk``; retry those the policy allows."""
-        policy = self.session.retry
+        policy = self.policy
         started = time.monotonic()
         pending = chunk
         retries = 0
@@ -334,7 +341,11 @@ class Batch:
             all_succeeded = True
             for i, answer in zip(pending, answers):
                 replies[i] = answer
-                status = answer["status"]
+                status = answer.get("status") if type(answer) is dict else None
+                if type(status) is not int:
+                    raise KintoException(
+                        f"/batch answered a sub-response without a status: {describe_body(answer)}"
+                    )
                 if status >= 400 or i in self._rolled_back:
                     all_succeeded = False
             if all_succeeded:
@@ -409,7 +420,7 @@ class Batch:
                     reply["body"] = {"data": existing}
             elif (replayed or i in resent) and not self._ok(i):
                 # Its earlier attempt may have been applied: 412/404 may be our own.
-                settled = self.session.settle_replay(self._requests[i], status)
+                settled = _settle(self.session, self._requests[i], status)
                 if settled is not None:
                     reply["status"], reply["body"] = settled.status, settled.body
             if not self._ok(i):
@@ -482,8 +493,9 @@ class Batch:
 
 
 def _responses(body: Any, expected: int) -> list[dict[str, Any]]:
-    """The sub-responses of a ``/batch`` answer, checked: what the server sent
-    instead is named when it is not a list of one answer per request."""
+    """The sub-responses of a ``/batch`` answer: what the server sent instead is
+    named when it is not a list of one answer per request (each answer's
+    status is checked as it is read)."""
     answers = body.get("responses") if isinstance(body, dict) else None
     if not isinstance(answers, list) or len(answers) != expected:
         got = (
@@ -492,12 +504,12 @@ def _responses(body: Any, expected: int) -> list[dict[str, Any]]:
             else f"{describe_body(body)} instead of {{'responses': [...]}}"
         )
         raise KintoException(f"/batch answered {got} for {expected} requests.")
-    for answer in answers:
-        if not isinstance(answer, dict) or type(answer.get("status")) is not int:
-            raise KintoException(
-                f"/batch answered a sub-response without a status: {describe_body(answer)}"
-            )
     return answers
+
+
+def _settle(session: Session | LegacySession, request: Request, status: Any) -> Response | None:
+    """The session's verdict on a replayed operation (a 4.0-style session never replays)."""
+    return session.settle_replay(request, status) if isinstance(session, Session) else None
 
 
 def _existing(body: Any) -> Any:

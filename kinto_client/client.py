@@ -41,6 +41,7 @@ from kinto_client.exceptions import (
     MissingId,
     describe_body,
 )
+from kinto_client.legacy import LegacySession, is_sender
 from kinto_client.payloads import DO_NOT_OVERWRITE
 from kinto_client.pipeline import NO_STATUSES, Request, Response, Sender
 from kinto_client.session import (
@@ -202,8 +203,7 @@ class Client:
             "retry": retry,
             "retry_after": retry_after,
         }
-        #: What carries this client's requests: a Session, or a Batch.
-        self.session: Sender = (
+        self.session = (
             session
             if isinstance(session, Batch)
             else create_session(
@@ -226,6 +226,20 @@ class Client:
         self._ignore_batch_4xx = ignore_batch_4xx
         self._server_info = _ServerInfo()
         self.endpoints = Endpoints()
+
+    @property
+    def session(self) -> Sender:
+        """What carries this client's requests: a Session, or a Batch.
+
+        An object with kinto-client 4.0's session interface (a ``request()``
+        method returning ``(body, headers)``, a mock in a test suite) may be
+        given or assigned too: the client then calls it as 4.0 did.
+        """
+        return self._session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session: Sender = value if is_sender(value) else LegacySession(value)
 
     def __repr__(self) -> str:
         return (
@@ -536,7 +550,10 @@ class Client:
             if not link:
                 return
             self._check_link(link, followed)
-            response = self._send(Request("GET", link, needs_answer="Following Next-Page"))
+            # The request's headers go with every page (If-None-Match), as in 4.0.
+            response = self._send(
+                Request("GET", link, headers=request.headers, needs_answer="Following Next-Page")
+            )
             fetched += 1
             yield response
 
@@ -576,6 +593,8 @@ class Client:
                 result.timestamp = _etag(response.headers)
                 result.total = _total(response.headers)
             result.extend(_objects(response, endpoint))
+        if i > 0:
+            _merge_repeats(result)
         return result
 
     def _delete_list(
@@ -1264,9 +1283,7 @@ class Client:
         data, permissions = payloads.unpack(data, permissions)
         record_id = id if id is not None else (data or {}).get("id")
         if record_id is None:
-            raise MissingId(
-                "Unable to update a record, need an id: pass id= or include 'id' in data."
-            )
+            raise MissingId("Unable to update a record, need an id.")
         bucket, collection = self._locate(obj, collection, bucket)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
         if data is not None:
@@ -1984,6 +2001,27 @@ def _etag(headers: Mapping[str, str]) -> int | None:
         return int(etag.strip('"'))
     except ValueError:
         return None
+
+
+def _merge_repeats(objects: list[Any]) -> None:
+    """Keep one object per id, where it first came, with its latest version.
+
+    An object changed while the pages are read can come twice; kinto-client
+    4.0 kept one (an ordered dict by id). Objects without an id are kept.
+    """
+    ids = [obj.get("id") if isinstance(obj, dict) else None for obj in objects]
+    if len(set(ids)) == len(ids):
+        return  # the common case: no repeat
+    where: dict[Any, int] = {}
+    merged: list[Any] = []
+    for obj, obj_id in zip(objects, ids):
+        if obj_id is not None and obj_id in where:
+            merged[where[obj_id]] = obj
+            continue
+        if obj_id is not None:
+            where[obj_id] = len(merged)
+        merged.append(obj)
+    objects[:] = merged
 
 
 def _total(headers: Mapping[str, str]) -> int | None:

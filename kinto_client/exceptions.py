@@ -19,11 +19,14 @@ class KintoException(Exception):
 
     ``request`` and ``response`` hold the HTTP exchange when there was one
     (``requests.PreparedRequest`` / ``requests.Response``, or, inside a batch,
-    the sub-request and sub-response dicts).
+    the sub-request and sub-response dicts). As in kinto-client 4.0, an
+    exception without one has no such attribute (``hasattr(exc, 'response')``
+    is false); :class:`KintoHTTPError` and :class:`BucketNotFound` always
+    have both (``None`` when unknown).
     """
 
-    request: Any = None
-    response: Any = None
+    request: Any
+    response: Any
     #: whether the failed request may have been applied all the same (its
     #: reply was lost, or a 5xx came after it may have reached the server)
     may_have_landed: bool = False
@@ -33,25 +36,39 @@ class KintoException(Exception):
         self.message = message
         self.exception = exception
         if exception is not None:
-            self.request = getattr(exception, "request", None)
-            self.response = getattr(exception, "response", None)
+            request = getattr(exception, "request", None)
+            response = getattr(exception, "response", None)
+            if request is not None:
+                self.request = request
+            if response is not None:
+                self.response = response
 
     def __str__(self) -> str:
-        if self.message is not None:
-            return self.message
-        return super().__str__()
+        return "" if self.message is None else self.message
 
 
 class BucketNotFound(KintoException):
     """The bucket does not exist or cannot be read by these credentials."""
 
+    request: Any = None
+    response: Any = None
+
 
 class MissingId(KintoException, KeyError):
-    """An operation needs an object id and none was given (a ``KeyError`` too)."""
+    """An operation needs an object id and none was given (a ``KeyError`` too).
+
+    Its text reads as kinto-client 4.0's ``KeyError`` did (quoted).
+    """
+
+    def __str__(self) -> str:
+        return KeyError.__str__(self)
 
 
 class KintoHTTPError(KintoException):
     """The server answered with a status outside 200-399."""
+
+    request: Any = None
+    response: Any = None
 
     @property
     def status_code(self) -> int | None:

@@ -58,17 +58,16 @@ def kinto_body(data: Any = None, permissions: Any = None, payload: Any = None) -
     ``payload`` holds other top-level fields; ``permissions`` may be any
     object with ``as_dict()``.
     """
-    body = dict(payload) if payload else {}
+    body: dict[str, Any] = utils.json_ready(payload) if payload else {}
     if data is not None:
         if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"data must be a dict (a JSON object); got a {type(data).__name__}.")
-        body["data"] = data
+        body["data"] = utils.json_ready(data, "data")
     if permissions is not None:
         if hasattr(permissions, "as_dict"):
             permissions = permissions.as_dict()
-        body["permissions"] = check_permissions(permissions)
-    ready: dict[str, Any] = utils.json_ready(body)
-    return ready
+        body["permissions"] = utils.json_ready(check_permissions(permissions), "permissions")
+    return body
 
 
 def check_permissions(permissions: Any) -> dict[str, list[str]]:

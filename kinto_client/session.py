@@ -14,13 +14,13 @@ import enum
 import json
 import logging
 import os
-import platform
 import threading
 import time
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from http import cookiejar as http_cookiejar
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,15 +65,6 @@ NotGiven = Literal[_NotGiven.NOT_GIVEN]
 OnBackoff = Literal["wait", "raise", "ignore"]
 
 
-def _user_agent() -> str:
-    from kinto_client._version import __version__
-
-    return (
-        f"kinto_client/{__version__} requests/{requests.__version__} "
-        f"{platform.python_implementation()}/{platform.python_version()}"
-    )
-
-
 class _ThreadConnections:
     """One thread's ``requests.Session``, held only by that thread's local
     storage: when the thread ends, this is collected and its connections closed."""
@@ -91,6 +82,14 @@ class _ThreadConnections:
             self.http.close()
         except Exception:  # at interpreter exit, modules may already be gone
             pass
+
+
+def _new_http() -> requests.Session:
+    """A pooled ``requests.Session`` that keeps no cookies between requests
+    (kinto-client 4.0 kept none, and Kinto sets none)."""
+    http = requests.Session()
+    http.cookies.set_policy(http_cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return http
 
 
 #: What carries the calls: a ``requests.Session`` (shared by every thread) or
@@ -186,9 +185,9 @@ class Session:
             )
         self.http = http
         self.cert = _check_cert(cert)
-        self.headers = {"User-Agent": _user_agent(), "Accept": "application/json"}
-        if headers:
-            self.headers.update(headers)
+        #: headers sent with every request (none but yours: as kinto-client
+        #: 4.0, requests' own User-Agent and Accept go out otherwise)
+        self.headers: dict[str, str] = dict(headers) if headers else {}
         self._backoff_until = 0.0
         self._local = threading.local()
         self._all_http: weakref.WeakSet[_ThreadConnections] = weakref.WeakSet()
@@ -197,6 +196,11 @@ class Session:
     @property
     def retry_after(self) -> float | None:
         return self.retry.retry_after
+
+    @property
+    def nb_retry(self) -> int:
+        """How many times a request is retried (kinto-client 4.0's name)."""
+        return self.retry.total
 
     def __repr__(self) -> str:
         return f"<Session {self.server_url}>"
@@ -212,7 +216,7 @@ class Session:
             "auth": self.auth,
             "retry": self.retry,
             "timeout": self.timeout,
-            "headers": {k: v for k, v in self.headers.items() if k not in ("User-Agent", "Accept")},
+            "headers": dict(self.headers),
             "verify": self.verify,
             "on_backoff": self.on_backoff,
             "http": self.http,
@@ -248,7 +252,7 @@ class Session:
             if isinstance(given, requests.Session):
                 holder = _ThreadConnections(given, owned=False)
             else:
-                http = requests.Session() if given is None else given()
+                http = _new_http() if given is None else given()
                 if not isinstance(http, requests.Session):
                     raise TypeError(
                         f"the http= factory must return a requests.Session; got a "

@@ -77,11 +77,10 @@ def same_origin(url: str, other: str) -> bool:
 
 
 def quote(text: Any) -> str:
-    """Wrap ``text`` in double quotes, once (``1234`` gives ``'"1234"'``)."""
-    quoted = str(text)
-    if not quoted.startswith('"'):
-        quoted = f'"{quoted}"'
-    return quoted
+    """Wrap ``text`` in double quotes, once (``1234`` and ``'"1234"'`` give ``'"1234"'``)."""
+    if isinstance(text, str):
+        text = text.strip('"')
+    return f'"{text}"'
 
 
 def chunks(items: Sequence[T], n: int) -> Iterator[Sequence[T]]:
@@ -116,7 +115,7 @@ class _NotJSON(Exception):
         self.path: list[str] = []
 
 
-def json_ready(value: Any) -> Any:
+def json_ready(value: Any, where: str = "") -> Any:
     """A copy of ``value`` made only of JSON types, checked for the wire.
 
     Request bodies go through this once, when the call is made: a value JSON
@@ -124,16 +123,17 @@ def json_ready(value: Any) -> Any:
     before anything is sent, and the copy cannot change afterwards even if
     the caller's objects do (a queued batch operation sends what was passed).
     Dates and datetimes become ISO 8601 strings, UUIDs strings, decimals
-    numbers, tuples and sets lists.
+    numbers, tuples and sets lists. ``where`` names ``value`` in messages
+    (``'data'``: the request body's ``data``).
     """
     try:
         return _ready(value, 0)
     except _NotJSON as exc:
-        where = "".join(exc.path).lstrip(".")
-        field = f" at {where}" if where else ""
+        path = (where + "".join(exc.path)).lstrip(".")
+        field = f" at {path}" if path else ""
         reason = exc.reason
         if reason == "too deep":
-            cycle = _find_cycle(value, "", ())
+            cycle = _find_cycle(value, where, ())
             if cycle is not None:
                 field, reason = f" at {cycle} (a circular reference)", "a value contains itself"
             else:
@@ -165,16 +165,8 @@ def _ready(value: Any, depth: int) -> Any:
             if type(key) is not str:
                 key = _json_key(key, value)
             kind = type(item)
-            if kind is str:
-                if not item.isascii():
-                    try:
-                        _check_text(item)
-                    except _NotJSON as exc:
-                        exc.path.insert(0, f".{key}")
-                        raise
-                out[key] = item
-            elif kind is int or kind is bool or item is None:
-                out[key] = item
+            if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+                out[key] = item  # the common case, inline
             else:
                 try:
                     out[key] = _ready(item, depth + 1)
@@ -185,6 +177,10 @@ def _ready(value: Any, depth: int) -> Any:
     if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
         items = []
         for index, item in enumerate(value):
+            kind = type(item)
+            if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+                items.append(item)  # the common case, inline
+                continue
             try:
                 items.append(_ready(item, depth + 1))
             except _NotJSON as exc:

@@ -158,6 +158,7 @@ def stored(
 
 
 # The second server (accounts, attachments), started only by the tests that use it.
+from conftest_oidc import openid_flush, openid_server  # noqa: E402, F401  (the openid server)
 from conftest_plugins import (  # noqa: E402, F401
     plugins_client,
     plugins_flush,

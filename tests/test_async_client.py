@@ -52,7 +52,7 @@ NOT_COROUTINES = {
     "get_endpoint": "builds a path, no I/O",
 }
 #: Properties of Client that do no I/O: plain properties on AsyncClient too.
-PLAIN_PROPERTIES = {"bucket_name", "collection_name", "server_url"}
+PLAIN_PROPERTIES = {"bucket_name", "collection_name", "server_url", "session"}
 #: Properties of Client that may do I/O (read the server once): awaited on AsyncClient.
 AWAITABLE_PROPERTIES = {"capabilities", "batch_max_requests"}
 
