@@ -16,14 +16,16 @@ import contextvars
 import functools
 import itertools
 import operator
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+
+import requests
 
 from kinto_client.client import Client
 from kinto_client.exceptions import KintoException
 from kinto_client.pipeline import Sender
-from kinto_client.session import Session
+from kinto_client.session import NOT_GIVEN, HTTPFactory, NotGiven, OnBackoff, Session
 
 __all__ = ["DEFAULT_MAX_WORKERS", "AsyncClient"]
 
@@ -178,9 +180,9 @@ class AsyncClient:
     - ``iter_records(...)`` is an async iterator (``async for``) reading
       one page at a time;
     - ``batch(...)`` is an async context manager (``async with``);
-    - ``clone(...)``, ``results()``, ``failures()`` and the properties
-      ``bucket_name``, ``collection_name`` and ``server_url`` do no I/O and
-      answer at once;
+    - ``clone(...)``, ``results()``, ``failures()``, ``get_endpoint(...)``
+      and the properties ``bucket_name``, ``collection_name`` and
+      ``server_url`` do no I/O and answer at once;
     - ``capabilities`` may read the server (once per session): it is
       awaited, ``await client.capabilities``.
 
@@ -199,9 +201,15 @@ class AsyncClient:
         retry: Any = 0,
         retry_after: float | None = None,
         *,
+        timeout: float | tuple[float, float] | NotGiven | None = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | NotGiven = NOT_GIVEN,
+        on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
+        http: requests.Session | HTTPFactory | None = None,
+        cert: str | tuple[str, str] | None = None,
+        dry_mode: bool = False,
         ignore_batch_4xx: bool = False,
         max_workers: int = DEFAULT_MAX_WORKERS,
-        **session_options: Any,
     ) -> None:
         if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
             raise ValueError(
@@ -216,8 +224,14 @@ class AsyncClient:
             collection,
             retry,
             retry_after,
+            timeout=timeout,
+            headers=headers,
+            verify=verify,
+            on_backoff=on_backoff,
+            http=http,
+            cert=cert,
+            dry_mode=dry_mode,
             ignore_batch_4xx=ignore_batch_4xx,
-            **session_options,
         )
         self._setup(client, _Pool(max_workers), owner=None, queues=False)
 
@@ -362,6 +376,16 @@ class AsyncClient:
         """On a batch client, after its block: the operations that failed."""
         return self._client.failures()
 
+    @functools.wraps(Client.get_endpoint)
+    def get_endpoint(
+        self,
+        name: str,
+        bucket: str | None = None,
+        collection: str | None = None,
+        id: str | None = None,
+    ) -> str:
+        return self._client.get_endpoint(name, bucket, collection, id)  # no I/O: at once
+
     # -- every other public method of Client, as a coroutine ----------------------
     # One line per method (``_CLIENT.<name>`` is ``Client.<name>``): the
     # signature and docstring are Client's.
@@ -427,3 +451,9 @@ class AsyncClient:
     add_attachment = _coroutine(_CLIENT.add_attachment)
     remove_attachment = _coroutine(_CLIENT.remove_attachment)
     download_attachment = _coroutine(_CLIENT.download_attachment)
+
+    request_review = _coroutine(_CLIENT.request_review)
+    approve_changes = _coroutine(_CLIENT.approve_changes)
+    decline_changes = _coroutine(_CLIENT.decline_changes)
+    rollback_changes = _coroutine(_CLIENT.rollback_changes)
+    get_changeset = _coroutine(_CLIENT.get_changeset)

@@ -18,8 +18,10 @@ import hashlib
 import logging
 import mimetypes
 import os
+import random
 import re
 import shutil
+import string
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
@@ -46,7 +48,14 @@ from kinto_client.exceptions import (
 from kinto_client.legacy import LegacySession, is_sender
 from kinto_client.payloads import DO_NOT_OVERWRITE
 from kinto_client.pipeline import NO_STATUSES, Request, Response, Sender
-from kinto_client.session import Session, create_session
+from kinto_client.session import (
+    NOT_GIVEN,
+    HTTPFactory,
+    NotGiven,
+    OnBackoff,
+    Session,
+    create_session,
+)
 from kinto_client.types import KintoData, ObjectResponse, Tombstone
 
 logger = logging.getLogger("kinto_client")
@@ -103,7 +112,7 @@ class NotModified:
 NOT_MODIFIED = NotModified()
 
 #: Keyword arguments of :class:`Client` that configure its session.
-_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert")
+_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert", "dry_mode")
 
 
 class RecordList(list[KintoData]):
@@ -171,7 +180,9 @@ class Client:
         ``Retry-After`` (not recommended).
 
     Keyword-only: ``timeout``, ``headers``, ``verify``, ``on_backoff``,
-    ``http``, ``cert`` (see :class:`~kinto_client.session.Session`) and
+    ``http``, ``cert`` (see :class:`~kinto_client.session.Session`; left out,
+    the session's defaults apply), ``dry_mode=True`` (send nothing, log what
+    would be sent: see :class:`~kinto_client.dry.DrySession`) and
     ``ignore_batch_4xx``. A client is a context manager: leaving the block
     closes its connections (:meth:`close`).
     """
@@ -186,14 +197,15 @@ class Client:
         retry: Any = 0,
         retry_after: float | None = None,
         *,
+        timeout: float | tuple[float, float] | NotGiven | None = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | NotGiven = NOT_GIVEN,
+        on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
+        http: requests.Session | HTTPFactory | None = None,
+        cert: str | tuple[str, str] | None = None,
+        dry_mode: bool = False,
         ignore_batch_4xx: bool = False,
-        **session_options: Any,
     ) -> None:
-        unknown = set(session_options) - set(_SESSION_OPTIONS)
-        if unknown:
-            raise TypeError(
-                f"Client() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
-            )
         #: The arguments that made the session, as kinto-client 4.0 kept them.
         self.session_kwargs = {
             "server_url": server_url,
@@ -211,7 +223,13 @@ class Client:
                 cast("Session | None", session),
                 retry,
                 retry_after,
-                **session_options,
+                timeout=timeout,
+                headers=headers,
+                verify=verify,
+                on_backoff=on_backoff,
+                http=http,
+                cert=cert,
+                dry_mode=dry_mode,
             )
         )
         self._bucket_name = bucket
@@ -388,6 +406,55 @@ class Client:
             origin = tuple(None if v is None else utils.slugify(v) for v in (bucket, collection))
             return KintoObject(body, origin)  # type: ignore[arg-type]
         return body
+
+    def get_endpoint(
+        self,
+        name: str,
+        bucket: str | None = None,
+        collection: str | None = None,
+        id: str | None = None,
+    ) -> str:
+        """The path of an endpoint below the server URL, as this client's calls use it.
+
+        ``name`` is one of ``root``, ``batch``, ``buckets``, ``bucket``,
+        ``groups``, ``group``, ``collections``, ``collection``, ``records``,
+        ``record``, ``history``, ``permissions``, ``accounts``, ``account``,
+        ``attachment``, ``changeset`` (or ``heartbeat``, ``lbheartbeat``,
+        ``flush``). ``bucket`` and ``collection`` default to the client's;
+        ``id`` is the id of the group, record (``record``, ``attachment``) or
+        account the name designates. Ids are escaped as in real calls.
+        Returns the path without the server URL and its prefix
+        (``/buckets/b/collections/c``), as kinto-http.py does; the full URL is
+        ``client.server_url + client.get_endpoint(...)``. Nothing is sent.
+        """
+        pattern = Endpoints.endpoints.get(name) if isinstance(name, str) else None
+        if pattern is None:
+            raise KintoException(
+                f"Unknown endpoint {name!r}; known: {', '.join(sorted(Endpoints.endpoints))}."
+            )
+        fields = {f for _, f, _, _ in string.Formatter().parse(pattern) if f and f != "root"}
+        if "timestamp" in fields:
+            raise KintoException(
+                f"get_endpoint() cannot build the {name} endpoint (it needs a timestamp)."
+            )
+        given = {"bucket": bucket, "collection": collection, "id": id}
+        values = {
+            "bucket": self._bucket(bucket),
+            "collection": self._collection(collection),
+            "id": id,
+            "group": id,
+            "user": id,
+        }
+        for argument, value in given.items():
+            wanted = ("id", "group", "user") if argument == "id" else (argument,)
+            if value is not None and not fields & set(wanted):
+                raise ValueError(
+                    f"The {name} endpoint takes no {argument}= (it is built from "
+                    f"{', '.join(sorted(fields)) or 'nothing'}): leave it out."
+                )
+        if name == "account":
+            return self._account(id, "get_endpoint")
+        return self.endpoints.get(name, **{f: values[f] for f in fields})
 
     # -- generic operations ---------------------------------------------------
 
@@ -1889,6 +1956,140 @@ class Client:
                 "announces no base URL for it (kinto.attachment.base_url): cannot download it."
             )
         return urljoin(str(base_url), location)
+
+    # Remote Settings: the review workflow of its signer plugin, and changesets
+
+    def _review(
+        self, caller: str, fields: dict[str, str], id: Any, bucket: Any, last_modified: Any
+    ) -> Any:
+        """Merge ``fields`` (status and comment) into a collection: nothing else."""
+        for name, value in fields.items():
+            if not isinstance(value, str):
+                raise TypeError(f"{caller}(): the {name} must be a string; got {value!r}.")
+        endpoint = self.endpoints.get(
+            "collection", bucket=self._bucket(bucket), collection=self._collection(id)
+        )
+        return self._update(endpoint, fields, None, True, last_modified, "patch")
+
+    def request_review(
+        self,
+        message: str,
+        id: str | None = None,
+        bucket: str | None = None,
+        *,
+        last_modified: int | None = None,
+    ) -> Any:
+        """Ask for a review of a collection's changes (Remote Settings signer plugin).
+
+        One merge ``PATCH`` of the collection (``id``, default the client's)
+        with ``{'status': 'to-review', 'last_editor_comment': message}``; its
+        other fields are not touched. ``last_modified`` (the collection's, as
+        read) sends ``If-Match``: refused (412) if it changed since. Returns
+        the collection as stored (``None`` in a batch: see its results).
+        """
+        fields = {"status": "to-review", "last_editor_comment": message}
+        return self._review("request_review", fields, id, bucket, last_modified)
+
+    def approve_changes(
+        self,
+        id: str | None = None,
+        bucket: str | None = None,
+        *,
+        last_modified: int | None = None,
+    ) -> Any:
+        """Approve the changes under review: ``{'status': 'to-sign'}``, which
+        makes the signer plugin sign and publish them. See :meth:`request_review`."""
+        return self._review("approve_changes", {"status": "to-sign"}, id, bucket, last_modified)
+
+    def decline_changes(
+        self,
+        message: str,
+        id: str | None = None,
+        bucket: str | None = None,
+        *,
+        last_modified: int | None = None,
+    ) -> Any:
+        """Send the changes under review back to the editors:
+        ``{'status': 'work-in-progress', 'last_reviewer_comment': message}``.
+        See :meth:`request_review`."""
+        fields = {"status": "work-in-progress", "last_reviewer_comment": message}
+        return self._review("decline_changes", fields, id, bucket, last_modified)
+
+    def rollback_changes(
+        self,
+        message: str,
+        id: str | None = None,
+        bucket: str | None = None,
+        *,
+        last_modified: int | None = None,
+    ) -> Any:
+        """Drop the changes not yet published:
+        ``{'status': 'to-rollback', 'last_editor_comment': message}``, on which
+        the signer plugin resets the collection to its published records.
+        See :meth:`request_review`."""
+        fields = {"status": "to-rollback", "last_editor_comment": message}
+        return self._review("rollback_changes", fields, id, bucket, last_modified)
+
+    def get_changeset(
+        self,
+        bucket: str | None = None,
+        collection: str | None = None,
+        bust_cache: bool = False,
+        *,
+        if_none_match: int | None = None,
+        query: Mapping[str, Any] | None = None,
+        **filters: Any,
+    ) -> Any:
+        """A collection's changeset (``GET .../collections/{cid}/changeset``, Remote Settings).
+
+        Returns the server's answer, ``{'metadata': {...}, 'changes': [...],
+        'timestamp': ...}``: the collection's metadata, its records (newest
+        first) and the records' timestamp. ``filters`` become query
+        parameters (:func:`kinto_client.utils.encode_params`):
+        ``_since=<timestamp>`` (only what changed since, deletions included
+        as tombstones; sent quoted, as the server requires), ``_limit=``,
+        ``_expected=<timestamp>`` (the timestamp you expect: a cache key).
+        ``query`` holds parameters whose names are taken by the arguments:
+        the filters of ``monitor/changes``, ``query={'bucket': 'main'}``.
+        ``_expected`` defaults to ``0``, or with ``bust_cache=True`` to a
+        random number, which no cache has seen. ``if_none_match=<timestamp>``
+        sends ``If-None-Match`` and returns :data:`NOT_MODIFIED` on a 304
+        (from a cache in front of the server). A server without the plugin
+        answers 404 (:class:`KintoHTTPError`).
+        """
+        endpoint = self.endpoints.get(
+            "changeset", bucket=self._bucket(bucket), collection=self._collection(collection)
+        )
+        params = dict(query or {})
+        clash = sorted(set(params) & set(filters))
+        if clash:
+            raise TypeError(
+                f"get_changeset() got {', '.join(clash)} both in query= and as keywords."
+            )
+        params.update(filters)
+        if params.get("_expected") is None:
+            params["_expected"] = random.randint(999999000000, 999999999999) if bust_cache else 0
+        since = params.get("_since")
+        if isinstance(since, int) and not isinstance(since, bool):
+            params["_since"] = utils.quote(since)
+        elif isinstance(since, str) and since:
+            params["_since"] = utils.quote(since.strip())
+        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
+        response = self._send(
+            Request("GET", endpoint, query=utils.encode_params(params), headers=headers)
+        )
+        if response.queued:
+            return None
+        if response.status == 304:
+            return NOT_MODIFIED
+        body = response.body
+        if not isinstance(body, dict) or not isinstance(body.get("changes"), list):
+            raise KintoException(
+                f"{endpoint} answered {_describe(body)} instead of a changeset "
+                "({'metadata': ..., 'changes': [...], 'timestamp': ...}): is this a Remote "
+                "Settings server?"
+            )
+        return body
 
 
 # -- helpers ---------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Endpoints:
         "records": "{root}/buckets/{bucket}/collections/{collection}/records",
         "record": "{root}/buckets/{bucket}/collections/{collection}/records/{id}",
         "attachment": "{root}/buckets/{bucket}/collections/{collection}/records/{id}/attachment",
+        "changeset": "{root}/buckets/{bucket}/collections/{collection}/changeset",
     }
 
     def __init__(self, root: str = "") -> None:

@@ -10,6 +10,7 @@ which a caller may supply (``http=``).
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import cookiejar as http_cookiejar
-from typing import Any
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -40,12 +41,28 @@ from kinto_client.retry import Decision, Failure, FailureKind, Retry, parse_back
 
 logger = logging.getLogger("kinto_client")
 
-__all__ = ["DEFAULT_TIMEOUT", "Session", "create_session"]
+__all__ = ["DEFAULT_TIMEOUT", "NOT_GIVEN", "NotGiven", "OnBackoff", "Session", "create_session"]
 
 #: (connect, read) seconds: no call can hang forever.
 DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 
 _NO_BODY_METHODS = frozenset({"GET", "HEAD"})
+
+
+class _NotGiven(enum.Enum):
+    NOT_GIVEN = "NOT_GIVEN"
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+#: The default of an option whose ``None`` means something (``timeout=None``
+#: waits forever): the option was left out, so the session's default applies.
+NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
+#: The type of :data:`NOT_GIVEN`, for signatures.
+NotGiven = Literal[_NotGiven.NOT_GIVEN]
+#: The values of ``on_backoff``.
+OnBackoff = Literal["wait", "raise", "ignore"]
 
 
 class _ThreadConnections:
@@ -206,7 +223,7 @@ class Session:
             "cert": self.cert,
         }
         settings.update(changes)
-        return Session(**settings)
+        return create_session(**settings)
 
     def results(self) -> list[Any]:
         """Not for a session, which sends at once: see :meth:`Batch.results`."""
@@ -540,15 +557,26 @@ def create_session(
     session: Session | None = None,
     retry: Retry | int = 0,
     retry_after: float | None = None,
-    **kwargs: Any,
+    *,
+    timeout: float | tuple[float, float] | NotGiven | None = NOT_GIVEN,
+    headers: Mapping[str, str] | None = None,
+    verify: bool | str | NotGiven = NOT_GIVEN,
+    on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
+    http: requests.Session | HTTPFactory | None = None,
+    cert: str | tuple[str, str] | None = None,
+    dry_mode: bool = False,
 ) -> Session:
     """Return ``session`` as is, or a new :class:`Session` for ``server_url``.
 
     Giving ``session`` together with ``server_url`` or ``auth``, or giving
     none of the three, raises ``AttributeError`` as in kinto-client 4.0.
-    Extra keyword arguments (``timeout``, ``headers``, ``verify``,
-    ``on_backoff``) go to :class:`Session`; with ``session`` they (and a
-    ``retry``/``retry_after``) raise ``TypeError`` instead of being ignored.
+    The keyword-only options (``timeout``, ``headers``, ``verify``,
+    ``on_backoff``, ``http``, ``cert``) go to :class:`Session`; an option
+    left out (:data:`NOT_GIVEN`, or ``None`` for those whose default is
+    ``None``) keeps the session's default. With ``session`` they (and a
+    ``retry``/``retry_after``, and ``dry_mode=True``) raise ``TypeError``
+    instead of being ignored. ``dry_mode=True`` makes a
+    :class:`~kinto_client.dry.DrySession`, which sends nothing.
     """
     if session is not None and (server_url is not None or auth is not None):
         raise AttributeError(
@@ -559,8 +587,19 @@ def create_session(
             "Either session or server_url or auth should be specified, "
             "e.g. Client(server_url='http://localhost:8888/v1')."
         )
+    options: dict[str, Any] = {}
+    for name, value, unset in (
+        ("timeout", timeout, NOT_GIVEN),
+        ("headers", headers, None),
+        ("verify", verify, NOT_GIVEN),
+        ("on_backoff", on_backoff, NOT_GIVEN),
+        ("http", http, None),
+        ("cert", cert, None),
+    ):
+        if value is not unset:
+            options[name] = value
     if session is not None:
-        ignored = sorted(kwargs)
+        ignored = sorted([*options, *(["dry_mode"] if dry_mode else [])])
         if retry not in (0, None):
             ignored.insert(0, "retry")
         if retry_after is not None:
@@ -576,7 +615,13 @@ def create_session(
         raise AttributeError(
             "server_url is required to create a session, e.g. 'http://localhost:8888/v1'."
         )
-    return Session(server_url=server_url, auth=auth, retry=retry, retry_after=retry_after, **kwargs)
+    if not isinstance(dry_mode, bool):
+        raise TypeError(f"dry_mode must be True or False; got {dry_mode!r}.")
+    if dry_mode:
+        from kinto_client.dry import DrySession
+
+        return DrySession(server_url, auth, retry, retry_after, **options)
+    return Session(server_url, auth, retry, retry_after, **options)
 
 
 # -- helpers --------------------------------------------------------------------

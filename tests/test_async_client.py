@@ -49,6 +49,7 @@ NOT_COROUTINES = {
     "clone": "makes a client, no I/O: returns an AsyncClient at once",
     "results": "reads what the batch already received, no I/O",
     "failures": "reads what the batch already received, no I/O",
+    "get_endpoint": "builds a path, no I/O",
 }
 #: Properties of Client that do no I/O: plain properties on AsyncClient too.
 PLAIN_PROPERTIES = {"bucket_name", "collection_name", "server_url", "session"}
