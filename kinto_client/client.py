@@ -97,7 +97,7 @@ class NotModified:
 NOT_MODIFIED = NotModified()
 
 #: Keyword arguments of :class:`Client` that configure its session.
-_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert")
+_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert", "deadline")
 
 
 class RecordList(list):  # type: ignore[type-arg]
@@ -159,7 +159,7 @@ class Client:
         ``Retry-After`` (not recommended).
 
     Keyword-only: ``timeout``, ``headers``, ``verify``, ``on_backoff``,
-    ``http``, ``cert`` (see :class:`~kinto_client.session.Session`) and
+    ``http``, ``cert``, ``deadline`` (see :class:`~kinto_client.session.Session`) and
     ``ignore_batch_4xx``. A client is a context manager: leaving the block
     closes its connections (:meth:`close`).
     """
@@ -339,7 +339,16 @@ class Client:
         return self.session.dispatch(request)
 
     def _get(self, endpoint: str) -> Any:
-        return self._send(Request("GET", endpoint)).body
+        response = self._send(Request("GET", endpoint))
+        if response.queued:
+            return None
+        body = response.body
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise KintoException(
+                f"{endpoint} answered {_describe(body)} instead of an object "
+                "({'data': {...}}): is this a Kinto server?"
+            )
+        return body
 
     # -- ids and defaults -------------------------------------------------------
 
