@@ -207,6 +207,7 @@ class AsyncClient:
         on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
         http: requests.Session | HTTPFactory | None = None,
         cert: str | tuple[str, str] | None = None,
+        deadline: float | str | NotGiven | None = NOT_GIVEN,
         dry_mode: bool = False,
         ignore_batch_4xx: bool = False,
         max_workers: int = DEFAULT_MAX_WORKERS,
@@ -230,6 +231,7 @@ class AsyncClient:
             on_backoff=on_backoff,
             http=http,
             cert=cert,
+            deadline=deadline,
             dry_mode=dry_mode,
             ignore_batch_4xx=ignore_batch_4xx,
         )

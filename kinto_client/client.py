@@ -112,7 +112,16 @@ class NotModified:
 NOT_MODIFIED = NotModified()
 
 #: Keyword arguments of :class:`Client` that configure its session.
-_SESSION_OPTIONS = ("timeout", "headers", "verify", "on_backoff", "http", "cert", "dry_mode")
+_SESSION_OPTIONS = (
+    "timeout",
+    "headers",
+    "verify",
+    "on_backoff",
+    "http",
+    "cert",
+    "deadline",
+    "dry_mode",
+)
 
 
 class RecordList(list[KintoData]):
@@ -180,9 +189,9 @@ class Client:
         ``Retry-After`` (not recommended).
 
     Keyword-only: ``timeout``, ``headers``, ``verify``, ``on_backoff``,
-    ``http``, ``cert`` (see :class:`~kinto_client.session.Session`; left out,
-    the session's defaults apply), ``dry_mode=True`` (send nothing, log what
-    would be sent: see :class:`~kinto_client.dry.DrySession`) and
+    ``http``, ``cert``, ``deadline`` (see :class:`~kinto_client.session.Session`;
+    left out, the session's defaults apply), ``dry_mode=True`` (send nothing,
+    log what would be sent: see :class:`~kinto_client.dry.DrySession`) and
     ``ignore_batch_4xx``. A client is a context manager: leaving the block
     closes its connections (:meth:`close`).
     """
@@ -203,6 +212,7 @@ class Client:
         on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
         http: requests.Session | HTTPFactory | None = None,
         cert: str | tuple[str, str] | None = None,
+        deadline: float | str | NotGiven | None = NOT_GIVEN,
         dry_mode: bool = False,
         ignore_batch_4xx: bool = False,
     ) -> None:
@@ -229,6 +239,7 @@ class Client:
                 on_backoff=on_backoff,
                 http=http,
                 cert=cert,
+                deadline=deadline,
                 dry_mode=dry_mode,
             )
         )
@@ -382,7 +393,16 @@ class Client:
         return self.session.dispatch(request)
 
     def _get(self, endpoint: str) -> Any:
-        return self._send(Request("GET", endpoint)).body
+        response = self._send(Request("GET", endpoint))
+        if response.queued:
+            return None
+        body = response.body
+        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+            raise KintoException(
+                f"{endpoint} answered {_describe(body)} instead of an object "
+                "({'data': {...}}): is this a Kinto server?"
+            )
+        return body
 
     # -- ids and defaults -------------------------------------------------------
 

@@ -22,9 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import cookiejar as http_cookiejar
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 
 from kinto_client import payloads, utils
 from kinto_client.auth import BasicAuth, parse_auth
@@ -111,6 +112,8 @@ class _Call:
     stream: bool = False
     authenticate: bool = True
     extra: Mapping[str, Any] | None = None
+    #: sent to the server's own origin: a redirect may not leave it
+    own_origin: bool = True
     file_positions: list[tuple[Any, int]] = field(default_factory=list)
 
     def rewind_files(self) -> None:
@@ -145,6 +148,13 @@ class Session:
         :meth:`close`; sessions made by a function are.
     :param cert: a client certificate for mutual TLS: the path of a PEM file
         holding the certificate and its key, or a ``(cert, key)`` pair of paths.
+    :param deadline: the most seconds one attempt may take, from sending the
+        request to the last byte of its answer (a streamed download
+        included): a server that drips its answer raises
+        :class:`~kinto_client.exceptions.KintoTimeout` when it passes.
+        ``'auto'`` (default): twice the connect plus read timeouts (140 s
+        with the default timeout; none when ``timeout=None``); ``None``: no
+        deadline.
     """
 
     def __init__(
@@ -160,6 +170,7 @@ class Session:
         on_backoff: str = "wait",
         http: requests.Session | HTTPFactory | None = None,
         cert: str | tuple[str, str] | None = None,
+        deadline: float | str | None = "auto",
     ) -> None:
         self.server_url, url_auth = _split_credentials(server_url)
         self.auth = parse_auth(auth) if auth is not None else url_auth
@@ -185,6 +196,7 @@ class Session:
             )
         self.http = http
         self.cert = _check_cert(cert)
+        self.deadline = _check_deadline(deadline)
         #: headers sent with every request (none but yours: as kinto-client
         #: 4.0, requests' own User-Agent and Accept go out otherwise)
         self.headers: dict[str, str] = dict(headers) if headers else {}
@@ -221,6 +233,7 @@ class Session:
             "on_backoff": self.on_backoff,
             "http": self.http,
             "cert": self.cert,
+            "deadline": self.deadline,
         }
         settings.update(changes)
         return create_session(**settings)
@@ -302,7 +315,7 @@ class Session:
         ``verify``, ``stream``, ``allow_redirects``...) goes to ``requests``
         as given.
         """
-        method = method.upper()
+        method = _check_method(method)
         headers = kwargs.pop("headers", None)
         params = kwargs.pop("params", None)
         timeout = kwargs.pop("timeout", ...)
@@ -345,10 +358,12 @@ class Session:
     def _prepare(self, request: Request) -> _Call:
         """Encode ``request`` for the wire, once."""
         url = utils.urljoin(self.server_url, request.path)
-        headers = dict(self.headers)
+        own_origin = utils.same_origin(url, self.server_url)
+        # The session's headers may be credentials (X-Api-Key...): only for its server.
+        headers = dict(self.headers) if own_origin else dict(_default_headers(self.headers))
         if request.headers:
             headers.update(request.headers)
-        authenticate = request.authenticate and utils.same_origin(url, self.server_url)
+        authenticate = request.authenticate and own_origin
         if not authenticate:
             headers.pop("Authorization", None)
         call = _Call(
@@ -360,6 +375,7 @@ class Session:
             stream=request.stream,
             authenticate=authenticate,
             extra=request.extra,
+            own_origin=own_origin,
         )
         if request.files:
             call.files = request.files
@@ -383,9 +399,17 @@ class Session:
             self._honour_backoff()
             call.rewind_files()
             raw: requests.Response | None = None
+            deadline = _deadline_at(self.deadline, call.timeout)
             try:
                 raw = self._http().request(call.method, call.url, **self._options(call))
+                if call.stream:
+                    _watch_stream(raw, deadline)
+                else:
+                    _read_body(raw, deadline)
             except requests.RequestException as exc:
+                if raw is not None:
+                    raw.close()
+                    raw = None
                 failure = Failure(_failure_kind(exc))
                 error: KintoException = _transport_error(call, exc)
                 outcome: Any = _transport_reason(exc)
@@ -436,14 +460,46 @@ class Session:
             "headers": call.headers,
             "auth": self.auth if call.authenticate else None,
             "timeout": call.timeout,
-            "stream": call.stream,
             # Per request: requests lets REQUESTS_CA_BUNDLE override Session.verify.
             "verify": self.verify,
             "cert": self.cert,
         }
         if call.extra:
             options.update(call.extra)
+        # The body is always read here, under the deadline (_read_body, _watch_stream).
+        options["stream"] = True
+        if call.own_origin and options.get("allow_redirects", True):
+            given = options.get("hooks") or {}
+            response_hooks = given.get("response") or []
+            if callable(response_hooks):
+                response_hooks = [response_hooks]
+            options["hooks"] = {
+                **given,
+                "response": [self._refuse_cross_origin_redirect, *response_hooks],
+            }
         return options
+
+    def _refuse_cross_origin_redirect(self, raw: requests.Response, **_: Any) -> None:
+        """A ``requests`` response hook: never follow a redirect off the server's origin.
+
+        Runs on each answer before ``requests`` follows its redirect. Same-origin
+        redirects are followed as ``requests`` does; one to another origin (host,
+        scheme or port) raises before anything is sent there, so that neither the
+        credentials nor the session's headers (``X-Api-Key``...) nor the body go there.
+        """
+        if not raw.is_redirect:
+            return
+        target = urljoin(raw.url, raw.headers.get("Location", ""))
+        if utils.same_origin(target, self.server_url):
+            return
+        raw.close()
+        raise KintoException(
+            f"{raw.request.method} {_strip_userinfo(raw.url)} was redirected ({raw.status_code}) "
+            f"to another origin ({_origin(target)}) than the server's "
+            f"({_origin(self.server_url)}): not followed, so that neither the credentials, "
+            "the session's headers nor the request body go there. If the server moved, use "
+            "its new URL as server_url."
+        )
 
     def settle_replay(
         self, request: Request, status: int | None, headers: Mapping[str, str] | None = None
@@ -564,6 +620,7 @@ def create_session(
     on_backoff: OnBackoff | NotGiven = NOT_GIVEN,
     http: requests.Session | HTTPFactory | None = None,
     cert: str | tuple[str, str] | None = None,
+    deadline: float | str | NotGiven | None = NOT_GIVEN,
     dry_mode: bool = False,
 ) -> Session:
     """Return ``session`` as is, or a new :class:`Session` for ``server_url``.
@@ -571,7 +628,7 @@ def create_session(
     Giving ``session`` together with ``server_url`` or ``auth``, or giving
     none of the three, raises ``AttributeError`` as in kinto-client 4.0.
     The keyword-only options (``timeout``, ``headers``, ``verify``,
-    ``on_backoff``, ``http``, ``cert``) go to :class:`Session`; an option
+    ``on_backoff``, ``http``, ``cert``, ``deadline``) go to :class:`Session`; an option
     left out (:data:`NOT_GIVEN`, or ``None`` for those whose default is
     ``None``) keeps the session's default. With ``session`` they (and a
     ``retry``/``retry_after``, and ``dry_mode=True``) raise ``TypeError``
@@ -595,6 +652,7 @@ def create_session(
         ("on_backoff", on_backoff, NOT_GIVEN),
         ("http", http, None),
         ("cert", cert, None),
+        ("deadline", deadline, NOT_GIVEN),
     ):
         if value is not unset:
             options[name] = value
@@ -628,45 +686,226 @@ def create_session(
 
 
 def _split_credentials(server_url: str) -> tuple[str, BasicAuth | None]:
+    """``server_url`` checked, without its credentials, and those as basic auth.
+
+    The credentials end at the last ``@``, so that a password may hold ``/``,
+    ``?`` or ``#`` (a server URL's path never holds an ``@``). No message
+    ever shows them.
+    """
     if not isinstance(server_url, str):
         raise TypeError(f"server_url must be a string URL; got a {type(server_url).__name__}.")
-    parts = urlsplit(server_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    text = server_url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
         raise ValueError(
-            f"server_url must be an http(s) URL with a host, like "
-            f"'http://localhost:8888/v1'; got {_strip_userinfo(server_url)!r}."
+            "server_url must start with http:// or https://, like "
+            f"'http://localhost:8888/v1'; got {_strip_userinfo(text)!r}."
+        )
+    userinfo, at, location = rest.rpartition("@")
+    if not at:
+        location = rest
+    url = f"{scheme.lower()}://{location}"
+    problem = _url_problem(url)
+    if problem:
+        raise ValueError(
+            f"server_url {url!r} {problem}; give the server root with its prefix, "
+            "like 'http://localhost:8888/v1'."
         )
     auth = None
-    if parts.username is not None or parts.password is not None:
-        from urllib.parse import unquote
+    if at:
+        user, _, password = userinfo.partition(":")
+        auth = BasicAuth(unquote(user), unquote(password))
+    return url.rstrip("/"), auth
 
-        auth = BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
-        netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        if parts.port:
-            netloc += f":{parts.port}"
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts).rstrip("/"), auth
+
+def _url_problem(url: str) -> str | None:
+    """What is wrong with a server URL (no credentials in it), or ``None``."""
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        return "holds spaces or control characters"
+    if "?" in url:
+        return "has a query string (?...), which a server root cannot have"
+    if "#" in url:
+        return "has a fragment (#...), which a server root cannot have"
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return "has no host"
+    try:
+        port = parts.port
+    except ValueError:
+        return "has an invalid port (a number from 1 to 65535 is expected)"
+    if port == 0 or parts.netloc.endswith(":"):
+        return "has an invalid port (a number from 1 to 65535 is expected)"
+    try:
+        requests.PreparedRequest().prepare_url(url, None)
+    except (requests.RequestException, ValueError, UnicodeError) as exc:
+        return f"is not a valid URL ({type(exc).__name__}: {exc})"
+    return None
 
 
 def _strip_userinfo(url: str) -> str:
+    """``url`` without anything up to its last ``@`` (the credentials)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        return url
-    netloc, slash, path = rest.partition("/")
-    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{path}"
+        return url.rpartition("@")[2]
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+
+
+def _default_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers every request carries, without the caller's own ones."""
+    return {k: v for k, v in headers.items() if k in ("User-Agent", "Accept")}
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _check_method(method: Any) -> str:
+    verb = method.upper() if isinstance(method, str) else None
+    if verb not in _METHODS:
+        raise ValueError(
+            f"method must be one of {', '.join(_METHODS)}; got {method!r}. Nothing was sent."
+        )
+    return verb
 
 
 def _check_timeout(timeout: Any) -> Any:
     if timeout is None:
         return None
     values = timeout if isinstance(timeout, tuple) else (timeout,)
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(timeout, tuple) and len(timeout) != 2:
+        values = ()
+    for value in values or (None,):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 < value < float("inf")
+        ):
             raise ValueError(
-                "timeout must be positive seconds, a (connect, read) pair of them, "
+                "timeout must be positive finite seconds, a (connect, read) pair of them, "
                 f"or None; got {timeout!r}."
             )
     return timeout
+
+
+def _check_deadline(deadline: Any) -> float | str | None:
+    if deadline is None or deadline == "auto":
+        return deadline  # type: ignore[no-any-return]
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not 0 < deadline < float("inf")
+    ):
+        raise ValueError(
+            "deadline must be positive finite seconds, 'auto' (twice the connect plus read "
+            f"timeouts) or None (no deadline); got {deadline!r}."
+        )
+    return float(deadline)
+
+
+def _deadline_at(setting: float | str | None, timeout: Any) -> float | None:
+    """When the attempt starting now must be over (``time.monotonic()``), or ``None``."""
+    if setting is None:
+        return None
+    if setting == "auto":
+        if timeout is None:
+            return None
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        setting = 2.0 * (connect + read)
+    assert isinstance(setting, float)
+    return time.monotonic() + setting
+
+
+class _DeadlinePassed(requests.exceptions.ReadTimeout):
+    """The answer did not arrive whole before the attempt's deadline."""
+
+
+def _deadline_passed(raw: requests.Response, deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise _DeadlinePassed(
+            "no complete answer before the deadline (the server sends it too slowly; "
+            "see Session(deadline=))",
+            response=raw,
+        )
+
+
+#: How much of an answer is read at once: whatever has arrived, up to this.
+_READ_SIZE = 256 * 1024
+
+
+def _read_body(raw: requests.Response, deadline: float | None) -> None:
+    """Read ``raw``'s whole body now, checking ``deadline`` between reads.
+
+    Failures are raised as ``requests`` raises them when it reads a body.
+    """
+    body = raw.raw
+    if not hasattr(body, "read1"):  # a transport that is not urllib3 (http=)
+        raw.content  # noqa: B018
+        return
+    chunks = []
+    try:
+        while True:
+            _deadline_passed(raw, deadline)
+            chunk = body.read1(_READ_SIZE, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except urllib3.exceptions.HTTPError as exc:
+        raise _requests_error(exc, raw) from None
+    raw._content = b"".join(chunks)
+    raw._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _requests_error(exc: Exception, raw: requests.Response) -> requests.RequestException:
+    """The ``requests`` exception for a failure while reading a body (as ``iter_content``)."""
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return requests.exceptions.ReadTimeout(exc, response=raw)
+    if isinstance(exc, urllib3.exceptions.DecodeError):
+        return requests.exceptions.ContentDecodingError(exc, response=raw)
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return requests.exceptions.SSLError(exc, response=raw)
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return requests.exceptions.ChunkedEncodingError(exc, response=raw)
+    return requests.ConnectionError(exc, response=raw)
+
+
+class _DeadlineStream:
+    """A streamed body (``Response.raw``) whose reads stop at the deadline."""
+
+    def __init__(self, raw: requests.Response, deadline: float) -> None:
+        self._response = raw
+        self._body = raw.raw
+        self._deadline = deadline
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._body, name)
+
+    def stream(self, amt: int = 2**16, decode_content: bool | None = None) -> Any:
+        while True:
+            _deadline_passed(self._response, self._deadline)
+            chunk = self._body.read1(amt, decode_content=decode_content)
+            if not chunk:
+                return
+            yield chunk
+
+    def read(self, amt: int | None = None, *args: Any, **kwargs: Any) -> Any:
+        _deadline_passed(self._response, self._deadline)
+        if amt is not None and amt > 0:
+            return self._body.read1(amt, *args, **kwargs)
+        return self._body.read(amt, *args, **kwargs)
+
+
+def _watch_stream(raw: requests.Response, deadline: float | None) -> None:
+    """Put a streamed body under ``deadline`` (read later by the caller)."""
+    if deadline is not None and hasattr(raw.raw, "read1"):
+        raw.raw = _DeadlineStream(raw, deadline)
 
 
 def _check_verify(verify: Any) -> None:
@@ -715,8 +954,14 @@ def _file_positions(files: Any) -> list[tuple[Any, int]]:
 def _transport_reason(exc: Exception) -> str:
     if isinstance(exc, requests.ConnectTimeout):
         return "connection timed out"
+    if isinstance(exc, _DeadlinePassed):
+        return str(exc)
     if isinstance(exc, requests.Timeout):
         return "read timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut short (connection closed before its end)"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's body could not be decoded (corrupt Content-Encoding)"
     text = repr(exc.args[0] if exc.args else exc)
     if isinstance(exc, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text:

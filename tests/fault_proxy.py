@@ -17,7 +17,21 @@ test with :meth:`FaultProxy.add` (first matching rule wins, each fires
 - ``headers``: forward and add headers to the reply (``Backoff``, ``Alert``);
 - ``batch``: a ``POST /batch`` holding sub-requests that match
   ``sub_match``: those are not forwarded and are answered ``status`` (with
-  ``headers``) instead; the others are forwarded and answered by the server.
+  ``headers``) instead; the others are forwarded and answered by the server;
+- ``set_headers``: forward and set headers on the reply, replacing the
+  server's ones of the same name (a ``Next-Page`` of the test's choosing);
+- ``drip``: forward (or, with ``body``, answer ``status`` with that body),
+  then send the body one byte every ``delay`` seconds;
+- ``cut_length``: forward, then send only the first half of the body under
+  the full ``Content-Length``, and close the connection;
+- ``cut_chunked``: forward, then send the first half of the body as one
+  chunk (``Transfer-Encoding: chunked``) and close without the last chunk;
+- ``bad_gzip``: forward, then send the reply as ``Content-Encoding: gzip``
+  with a body that is not gzip.
+
+Any rule may carry ``on_fire``, a function called (in the proxy's thread)
+when it fires, before the fault: another client's write between two
+attempts, for instance.
 
 ``POST .../__echo__`` is answered by the proxy itself with the length and
 text of the body it received (for upload tests). The proxy counts requests
@@ -88,6 +102,7 @@ class Rule:
     body: bytes | None = None
     delay: float = 0.0
     sub_match: Callable[[dict[str, Any]], bool] | None = None
+    on_fire: Callable[[], Any] | None = None
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -100,10 +115,13 @@ class FaultProxy:
     """A scriptable proxy in front of ``upstream`` (e.g. ``http://127.0.0.1:8888/v1``).
 
     ``url`` is the proxy's URL with the upstream's path prefix. With
-    ``tls=(certfile, keyfile)`` it serves HTTPS instead.
+    ``tls=(certfile, keyfile)`` it serves HTTPS instead; with ``client_ca``
+    too (a CA file), only to clients showing a certificate it signed (mTLS).
     """
 
-    def __init__(self, upstream: str, tls: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, upstream: str, tls: tuple[str, str] | None = None, client_ca: str | None = None
+    ) -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -120,6 +138,9 @@ class FaultProxy:
         if tls is not None:
             self._server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._server.tls.load_cert_chain(*tls)
+            if client_ca is not None:
+                self._server.tls.verify_mode = ssl.CERT_REQUIRED
+                self._server.tls.load_verify_locations(client_ca)
         host, port = self._server.server_address[:2]
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://{host}:{port}{parts.path.rstrip('/')}"
@@ -289,7 +310,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             Seen(self.connection_id, method, path, headers, body, rule.action if rule else None)
         )
         action = rule.action if rule else "forward"
+        if rule is not None and rule.on_fire is not None:
+            rule.on_fire()
 
+        if action == "drip" and rule is not None and rule.body is not None:
+            self._drip(rule, [("Content-Type", "application/octet-stream")], rule.body)
+            return
         if action == "respond":
             assert rule is not None
             reply_body = rule.body if rule.body is not None else _error_body(rule.status)
@@ -323,7 +349,68 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if action == "headers":
             assert rule is not None
             reply_headers = [*reply_headers, *rule.headers.items()]
+        if action == "set_headers":
+            assert rule is not None
+            names = {name.lower() for name in rule.headers}
+            reply_headers = [h for h in reply_headers if h[0].lower() not in names]
+            reply_headers += list(rule.headers.items())
+        if action in ("drip", "cut_length", "cut_chunked", "bad_gzip"):
+            assert rule is not None
+            getattr(self, "_" + action)(rule, reply_headers, reply_body, status)
+            return
         self._reply(status, reply_headers, reply_body)
+
+    def _start_reply(
+        self, status: int, headers: list[tuple[str, str]], extra: list[tuple[str, str]]
+    ) -> None:
+        self.send_response_only(status)
+        for name, value in [*headers, *extra]:
+            if name.lower() not in _HOP_BY_HOP and name.lower() not in ("date", "server"):
+                self.send_header(name, value)
+        for name, value in extra:
+            if name.lower() in _HOP_BY_HOP:
+                self.send_header(name, value)
+        self.end_headers()
+        self.wfile.flush()
+
+    def _drip(
+        self, rule: Rule, headers: list[tuple[str, str]], body: bytes, status: int = 200
+    ) -> None:
+        self.close_connection = True
+        status = rule.status if rule.body is not None else status
+        self._start_reply(status, headers, [("Content-Length", str(len(body)))])
+        try:
+            for i in range(len(body)):
+                if self.server.proxy._stopping.wait(rule.delay):
+                    return
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up
+
+    def _cut_length(
+        self, rule: Rule, headers: list[tuple[str, str]], body: bytes, status: int
+    ) -> None:
+        self.close_connection = True
+        self._start_reply(status, headers, [("Content-Length", str(len(body)))])
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+
+    def _cut_chunked(
+        self, rule: Rule, headers: list[tuple[str, str]], body: bytes, status: int
+    ) -> None:
+        self.close_connection = True
+        self._start_reply(status, headers, [("Transfer-Encoding", "chunked")])
+        half = body[: len(body) // 2]
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(half), half))
+        self.wfile.flush()
+
+    def _bad_gzip(
+        self, rule: Rule, headers: list[tuple[str, str]], body: bytes, status: int
+    ) -> None:
+        garbage = b"this is not gzip " + body[:40]
+        headers = [h for h in headers if h[0].lower() != "content-encoding"]
+        self._reply(status, [*headers, ("Content-Encoding", "gzip")], garbage)
 
     def _faulty_batch(
         self, rule: Rule, headers: dict[str, str], body: bytes
@@ -380,9 +467,11 @@ def _error_body(status: int) -> bytes:
 
 
 @contextlib.contextmanager
-def running(upstream: str, tls: tuple[str, str] | None = None) -> Iterator[FaultProxy]:
+def running(
+    upstream: str, tls: tuple[str, str] | None = None, client_ca: str | None = None
+) -> Iterator[FaultProxy]:
     """A started proxy in front of ``upstream``, stopped (only it) on exit."""
-    proxy = FaultProxy(upstream, tls=tls).start()
+    proxy = FaultProxy(upstream, tls=tls, client_ca=client_ca).start()
     try:
         yield proxy
     finally:

@@ -18,7 +18,7 @@ from kinto_client.session import DEFAULT_TIMEOUT, NOT_GIVEN
 ROOT = Path(__file__).resolve().parent.parent
 URL = "http://127.0.0.1:9/v1"
 POSITIONAL = ["server_url", "session", "auth", "bucket", "collection", "retry", "retry_after"]
-OPTIONS = ["timeout", "headers", "verify", "on_backoff", "http", "cert", "dry_mode"]
+OPTIONS = ["timeout", "headers", "verify", "on_backoff", "http", "cert", "deadline", "dry_mode"]
 
 
 @pytest.mark.parametrize("func", [Client, AsyncClient, create_session])

@@ -369,7 +369,7 @@ def test_clones_stay_dry_unless_told(failing, dry):
 def test_options_are_checked_as_for_a_real_client(failing):
     with pytest.raises(ValueError, match="timeout must be positive"):
         Client(server_url=failing.url, dry_mode=True, timeout=-1)
-    with pytest.raises(ValueError, match="server_url must be an http"):
+    with pytest.raises(ValueError, match="server_url must start with http"):
         Client(server_url="ftp://example.com", dry_mode=True)
     with pytest.raises(TypeError, match="dry_mode must be True or False"):
         Client(server_url=failing.url, dry_mode="yes")  # type: ignore[arg-type]
