@@ -872,20 +872,9 @@ class Client:
             return self._get(endpoint)
         except KintoHTTPError as exc:
             status = exc.status_code
-            if status == 401:
-                raise KintoHTTPError(
-                    "Unauthorized. Please authenticate or make sure the bucket "
-                    f"can be read anonymously ({exc}).",
-                    exc,
-                ) from None
             if status in (403, 404):
-                error = BucketNotFound(
-                    f"Bucket {name!r} not found, or not readable with these credentials "
-                    f"({status}).",
-                    exc,
-                )
-                raise error from None
-            raise
+                raise BucketNotFound(utils.slugify(name), exc) from None
+            raise  # a 401 already says how to authenticate
 
     def delete_bucket(
         self,

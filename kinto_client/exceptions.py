@@ -73,8 +73,17 @@ class BucketNotFound(KintoHTTPError):
 
     Raised by :meth:`~kinto_client.Client.get_bucket` for a 403 or 404
     answer: a :class:`KintoHTTPError` (with ``status_code``, ``request`` and
-    ``response``), so ``except KintoHTTPError`` catches it too.
+    ``response``), so ``except KintoHTTPError`` catches it too. As in
+    kinto-client 4.0, ``message`` is the bucket's name; ``str()`` says what
+    happened.
     """
+
+    def __str__(self) -> str:
+        status = f" ({self.status_code})" if self.status_code else ""
+        return (
+            f"Bucket {self.message!r} not found, or not readable with these "
+            f"credentials{status}."
+        )
 
 
 class KintoConnectionError(KintoException, requests.exceptions.ConnectionError):

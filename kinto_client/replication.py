@@ -130,7 +130,7 @@ def replicate(
                 f"The {role} client has no collection: create it with "
                 "Client(..., bucket='b', collection='c')."
             )
-    logger.info("Replication from %s to %s", origin, destination)
+    logger.info(f"Replication from {origin} to {destination}")  # 4.0's message, as one string
     if mirror:
         summary = _mirror(origin, destination, progress, started)
     else:
@@ -150,27 +150,27 @@ def _copy(
         destination.create_collection(
             data=wanted["data"], permissions=wanted["permissions"], if_not_exists=True
         )
-        step = destination.batch_max_requests
     with _blame("origin"):
         records = origin.get_records()
-    logger.info("replication of %d records", len(records))
+    logger.info(f"replication of {len(records)} records")
     if progress is not None:
         progress.total = len(records)
-    copied = deleted = refused = 0
-    for chunk in utils.chunks(records, step):
-        with _blame("destination"), destination.batch() as batch:
-            for record in chunk:
-                if record.get("deleted", False) is True:
-                    batch.delete_record(record["id"], if_exists=True)
-                    deleted += 1
-                else:
-                    batch.update_record(data=record, safe=False)
-                    copied += 1
-        # With ignore_batch_4xx the destination reports refused writes instead of raising.
-        failed = len(batch.failures())
-        copied, refused = copied - failed, refused + failed
-        if progress is not None:
-            progress.advance(len(chunk))
+    copied = deleted = 0
+    # One batch, as in 4.0: it goes in chunks of the server's batch_max_requests
+    # and stops at the first chunk holding a failure.
+    with _blame("destination"), destination.batch() as batch:
+        for record in records:
+            if record.get("deleted", False) is True:
+                batch.delete_record(record["id"], if_exists=True)
+                deleted += 1
+            else:
+                batch.update_record(data=record, safe=False)
+                copied += 1
+    # With ignore_batch_4xx the destination reports refused writes instead of raising.
+    refused = len(batch.failures())
+    copied -= refused
+    if progress is not None:
+        progress.advance(len(records))
     elapsed = time.monotonic() - started
     return ReplicationSummary(copied, 0, deleted, 0, elapsed, refused, mirror=False)
 
@@ -240,7 +240,9 @@ def _mirror(
 
 def _anonymous(obj: Mapping[str, Any]) -> dict[str, Any]:
     """A collection without its id and timestamp (the copy may have another name)."""
-    data = {k: v for k, v in obj["data"].items() if k not in ("id", "last_modified")}
+    data = obj["data"]
+    if isinstance(data, Mapping):
+        data = {k: v for k, v in data.items() if k not in ("id", "last_modified")}
     return {"data": data, "permissions": obj.get("permissions")}
 
 
