@@ -80,10 +80,7 @@ class BucketNotFound(KintoHTTPError):
 
     def __str__(self) -> str:
         status = f" ({self.status_code})" if self.status_code else ""
-        return (
-            f"Bucket {self.message!r} not found, or not readable with these "
-            f"credentials{status}."
-        )
+        return f"Bucket {self.message!r} not found, or not readable with these credentials{status}."
 
 
 class KintoConnectionError(KintoException, requests.exceptions.ConnectionError):

@@ -1,10 +1,13 @@
 """What a call becomes on its way to the server, and the interface of what carries it.
 
 The client turns each call into one :class:`Request`; a :class:`Sender`
-carries it and gives back a :class:`Response`. Two senders exist: the HTTP
-:class:`~kinto_client.session.Session`, which sends at once, and the
+carries it and gives back a :class:`Response`. The senders: the HTTP
+:class:`~kinto_client.session.Session`, which sends at once (and its
+:class:`~kinto_client.dry.DrySession`, which only logs); the
 :class:`~kinto_client.batch.Batch`, which queues and answers when its block
-ends. The client never asks which one it holds.
+ends; and :class:`~kinto_client.legacy.LegacySession`, around a session
+object written for kinto-client 4.0. The client never asks which one it
+holds.
 """
 
 from __future__ import annotations

@@ -776,6 +776,13 @@ def _check_method(method: Any) -> str:
     return verb
 
 
+def _positive_seconds(value: Any) -> bool:
+    """Whether ``value`` is a positive, finite number of seconds (not a bool)."""
+    return (
+        not isinstance(value, bool) and isinstance(value, (int, float)) and 0 < value < float("inf")
+    )
+
+
 def _check_timeout(timeout: Any) -> Any:
     if timeout is None:
         return None
@@ -783,11 +790,7 @@ def _check_timeout(timeout: Any) -> Any:
     if isinstance(timeout, tuple) and len(timeout) != 2:
         values = ()
     for value in values or (None,):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not 0 < value < float("inf")
-        ):
+        if not _positive_seconds(value):
             raise ValueError(
                 "timeout must be positive finite seconds, a (connect, read) pair of them, "
                 f"or None; got {timeout!r}."
@@ -798,11 +801,7 @@ def _check_timeout(timeout: Any) -> Any:
 def _check_deadline(deadline: Any) -> float | str | None:
     if deadline is None or deadline == "auto":
         return deadline  # type: ignore[no-any-return]
-    if (
-        isinstance(deadline, bool)
-        or not isinstance(deadline, (int, float))
-        or not 0 < deadline < float("inf")
-    ):
+    if not _positive_seconds(deadline):
         raise ValueError(
             "deadline must be positive finite seconds, 'auto' (twice the connect plus read "
             f"timeouts) or None (no deadline); got {deadline!r}."
