@@ -146,3 +146,29 @@ def test_close_closes_every_threads_connections(proxy, bucket, collection):
     for thread in threads:
         thread.join(timeout=30)
     assert client.get_records() == []  # usable again: a new pool for this thread
+
+
+def test_client_close_and_with_block_release_every_threads_connections(proxy, bucket, collection):
+    """Issue 13 item 10: ``client.close()`` and ``with Client(...)`` close the pools
+    of every thread (the threads still alive included); the client works after."""
+    alive = threading.Event()
+    done = threading.Barrier(THREADS + 1)
+    with Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection) as client:
+
+        def work(i: int) -> None:
+            client.get_records()
+            done.wait(timeout=10)
+            alive.wait(timeout=10)  # the thread, and its pool, stay alive
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        done.wait(timeout=10)
+        assert proxy.wait_for_open_connections(THREADS) == THREADS
+    assert proxy.wait_for_open_connections(0) == 0  # closed by the with block
+    alive.set()
+    for thread in threads:
+        thread.join()
+    client.get_records()  # a closed client opens a new connection when used
+    client.close()
+    assert proxy.wait_for_open_connections(0) == 0
