@@ -30,7 +30,9 @@ logger = logging.getLogger("kinto_client")
 __all__ = ["Batch", "Operation"]
 
 #: the methods a /batch sub-request may use
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+#: the only content type /batch carries
+_JSON = "application/json"
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
 _GONE = frozenset({403, 404})
 #: What queueing answers: no status yet (shared: a response is never changed).
@@ -181,30 +183,16 @@ class Batch:
 
     def dispatch(self, request: Request) -> Response:
         """Queue ``request``; its answer comes with :meth:`results` once sent."""
-        if self._sent:
-            raise KintoException("This batch was already sent; start a new client.batch().")
-        if request.needs_answer:
-            raise KintoException(
-                f"{request.needs_answer} needs the server's answer at once, so it is not "
-                "possible inside a batch; call it on the client outside the batch block."
-            )
-        if request.files:
-            raise KintoException(
-                "File uploads cannot go through /batch (it carries JSON only): "
-                "call it on the client outside the batch block."
-            )
         method = request.method
-        if method not in _METHODS:
-            raise KintoException(
-                f"/batch cannot carry a {method!r} request: use one of {', '.join(_METHODS)}."
-            )
         headers = request.headers
-        content_type = (headers or {}).get("Content-Type", "application/json")
-        if content_type != "application/json":
-            raise KintoException(
-                f"A {content_type} request cannot go through Kinto's /batch (it sends "
-                "every sub-request as application/json): send it outside the batch block."
-            )
+        if (
+            self._sent
+            or request.needs_answer
+            or request.files
+            or method not in _METHODS
+            or (headers and headers.get("Content-Type", _JSON) != _JSON)
+        ):
+            raise self._refusal(request)
         path = request.path
         if request.query or path[:1] != "/" or (self._prefix and path.startswith(self._prefix)):
             path = self._path(path, request.query)
@@ -220,6 +208,31 @@ class Batch:
         self._requests.append(request)
         self._subs.append(sub)
         return _QUEUED
+
+    def _refusal(self, request: Request) -> KintoException:
+        """Why ``request`` cannot be queued: the one place a batch says what it cannot do."""
+        if self._sent:
+            return KintoException("This batch was already sent; start a new client.batch().")
+        if request.needs_answer:
+            return KintoException(
+                f"{request.needs_answer} needs the server's answer at once, so it is not "
+                "possible inside a batch; call it on the client outside the batch block."
+            )
+        if request.files:
+            return KintoException(
+                "File uploads cannot go through /batch (it carries JSON only): "
+                "call it on the client outside the batch block."
+            )
+        if request.method not in _METHODS:
+            return KintoException(
+                f"/batch cannot carry a {request.method!r} request: use one of "
+                f"{', '.join(sorted(_METHODS))}."
+            )
+        content_type = (request.headers or {}).get("Content-Type")
+        return KintoException(
+            f"A {content_type} request cannot go through Kinto's /batch (it sends "
+            "every sub-request as application/json): send it outside the batch block."
+        )
 
     def request(
         self,

@@ -390,7 +390,7 @@ class Client:
         return value
 
     def _send(self, request: Request) -> Response:
-        return self.session.dispatch(request)
+        return self._session.dispatch(request)
 
     def _get(self, endpoint: str) -> Any:
         response = self._send(Request("GET", endpoint))
@@ -581,6 +581,7 @@ class Client:
             if not link:
                 return
             self._check_link(link, followed)
+            del response  # hold no page while fetching the next: the caller holds its own
             # The request's headers go with every page (If-None-Match), as in 4.0.
             response = self._send(
                 Request("GET", link, headers=request.headers, needs_answer="Following Next-Page")

@@ -8,6 +8,10 @@ from typing import Any
 from kinto_client import utils
 from kinto_client.exceptions import KintoException
 
+#: The fields whose valid values are remembered (see ``Endpoints._names``).
+_NAME_FIELDS = frozenset({"bucket", "collection", "group"})
+_MAX_NAMES = 256
+
 # Account ids are user names: Kinto allows ``+ . @`` in them, so they are
 # not slugified, only percent-encoded with those characters kept.
 _VERBATIM_FIELDS = {"user": "+.@"}
@@ -44,6 +48,9 @@ class Endpoints:
     }
 
     def __init__(self, root: str = "") -> None:
+        #: bucket, collection and group names already found valid as they are:
+        #: they come back call after call (record ids do not, and are not kept)
+        self._names: set[str] = set()
         #: per endpoint: the path up to its first field (root filled in), then
         #: each field with the literal text that follows it
         self._steps: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
@@ -72,14 +79,19 @@ class Endpoints:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        valid = utils.VALID_SLUG_REGEXP.fullmatch
+        names = self._names
         for field, literal in steps:
             value = kwargs.get(field)
-            if type(value) is not str or valid(value) is None:
-                if value is None:
-                    missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
-                    raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
-                value = self._segment(endpoint, field, value)
+            if type(value) is not str or value not in names:
+                if type(value) is not str or utils.VALID_SLUG_REGEXP.fullmatch(value) is None:
+                    if value is None:
+                        missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
+                        raise KintoException(
+                            f"Cannot get {endpoint} endpoint, {missing} is missing"
+                        )
+                    value = self._segment(endpoint, field, value)
+                elif field in _NAME_FIELDS and len(names) < _MAX_NAMES:
+                    names.add(value)
             path += value
             path += literal
         return path

@@ -127,7 +127,7 @@ def json_ready(value: Any, where: str = "") -> Any:
     (``'data'``: the request body's ``data``).
     """
     try:
-        return _ready(value, 0)
+        return _ready_dict(value, 0) if type(value) is dict else _ready(value, 0)
     except _NotJSON as exc:
         path = (where + "".join(exc.path)).lstrip(".")
         field = f" at {path}" if path else ""
@@ -147,6 +147,10 @@ def json_ready(value: Any, where: str = "") -> Any:
 
 def _ready(value: Any, depth: int) -> Any:
     kind = type(value)
+    if kind is dict:
+        return _ready_dict(value, depth)
+    if kind is list:
+        return _ready_list(value, depth)
     if kind is str:
         if not value.isascii():
             _check_text(value)
@@ -157,36 +161,10 @@ def _ready(value: Any, depth: int) -> Any:
         if value != value or value in (_INF, -_INF):
             raise _NotJSON(f"{value!r} is not a finite number")
         return value
-    if depth >= MAX_JSON_DEPTH:
-        raise _NotJSON("too deep")
-    if kind is dict or isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                key = _json_key(key, value)
-            kind = type(item)
-            if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
-                out[key] = item  # the common case, inline
-            else:
-                try:
-                    out[key] = _ready(item, depth + 1)
-                except _NotJSON as exc:
-                    exc.path.insert(0, f".{key}")
-                    raise
-        return out
-    if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
-        items = []
-        for index, item in enumerate(value):
-            kind = type(item)
-            if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
-                items.append(item)  # the common case, inline
-                continue
-            try:
-                items.append(_ready(item, depth + 1))
-            except _NotJSON as exc:
-                exc.path.insert(0, f"[{index}]")
-                raise
-        return items
+    if isinstance(value, Mapping):
+        return _ready_dict(value, depth)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return _ready_list(value, depth)
     if isinstance(value, _DATES):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -202,6 +180,42 @@ def _ready(value: Any, depth: int) -> Any:
     if isinstance(value, float):
         return _ready(float(value), depth)
     raise _NotJSON(f"Object of type {kind.__name__} is not JSON serializable")
+
+
+def _ready_dict(value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
+    if depth >= MAX_JSON_DEPTH:
+        raise _NotJSON("too deep")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            key = _json_key(key, value)
+        kind = type(item)
+        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+            out[key] = item  # the common case, inline
+            continue
+        try:
+            out[key] = _ready_list(item, depth + 1) if kind is list else _ready(item, depth + 1)
+        except _NotJSON as exc:
+            exc.path.insert(0, f".{key}")
+            raise
+    return out
+
+
+def _ready_list(value: Any, depth: int) -> list[Any]:
+    if depth >= MAX_JSON_DEPTH:
+        raise _NotJSON("too deep")
+    items = []
+    for index, item in enumerate(value):
+        kind = type(item)
+        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+            items.append(item)  # the common case, inline
+            continue
+        try:
+            items.append(_ready(item, depth + 1))
+        except _NotJSON as exc:
+            exc.path.insert(0, f"[{index}]")
+            raise
+    return items
 
 
 _INF = float("inf")
