@@ -32,6 +32,7 @@ from kinto_client import (
     KintoException,
     OIDCLoginError,
     OIDCLoginTimeout,
+    Retry,
 )
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guide-oidc.rst"
@@ -111,7 +112,9 @@ def test_threads_sharing_the_auth_log_in_once(server):
     start = threading.Barrier(4)
 
     def create(name: str) -> None:
-        client = Client(server_url=server.url, auth=auth)
+        # On PostgreSQL, a user's first concurrent writes may answer 409 ("please
+        # retry": Kinto rolled the transaction back), so the clients retry.
+        client = Client(server_url=server.url, auth=auth, retry=Retry(total=3, backoff_factor=0.05))
         start.wait()
         client.create_bucket(bucket=name)
 
