@@ -224,24 +224,20 @@ class Client:
             "retry": retry,
             "retry_after": retry_after,
         }
-        self.session = (
-            session
-            if isinstance(session, Batch)
-            else create_session(
-                server_url,
-                auth,
-                cast("Session | None", session),
-                retry,
-                retry_after,
-                timeout=timeout,
-                headers=headers,
-                verify=verify,
-                on_backoff=on_backoff,
-                http=http,
-                cert=cert,
-                deadline=deadline,
-                dry_mode=dry_mode,
-            )
+        self.session = create_session(  # a sender given is returned as it is
+            server_url,
+            auth,
+            cast("Session | None", session),
+            retry,
+            retry_after,
+            timeout=timeout,
+            headers=headers,
+            verify=verify,
+            on_backoff=on_backoff,
+            http=http,
+            cert=cert,
+            deadline=deadline,
+            dry_mode=dry_mode,
         )
         self._bucket_name = bucket
         self._collection_name = collection

@@ -153,7 +153,9 @@ def test_client_close_and_with_block_release_every_threads_connections(proxy, bu
     of every thread (the threads still alive included); the client works after."""
     alive = threading.Event()
     done = threading.Barrier(THREADS + 1)
-    with Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection) as client:
+    with Client(
+        server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection, retry=RETRY
+    ) as client:
 
         def work(i: int) -> None:
             client.get_records()
