@@ -1588,7 +1588,8 @@ class Client:
         when ``all(ok is not False for ok in checks.values())``. Anything else
         raises: a transport error, or an error status (a 503 without the
         checks, from a proxy, included). A retry policy retries a 503 like
-        any other before the checks are returned. Never batched.
+        any other before the checks are returned. Refused inside a batch (it needs
+        the answer at once).
         """
         endpoint = self.endpoints.get("heartbeat")
         response = self._send(
