@@ -267,11 +267,7 @@ class Batch:
             path = path[len(self.server_url) :]
         elif path.startswith(("http://", "https://")):
             path = urlsplit(path).path
-        # Remove the prefix (e.g. /v1) from the start only: ids may contain "v1/".
-        if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
-            path = path[len(self._prefix) :]
-        if not path.startswith("/"):
-            path = "/" + path
+        path = utils.below_prefix(path, self._prefix)
         if query:
             path += ("&" if "?" in path else "?") + urlencode(query, doseq=True)
         return path

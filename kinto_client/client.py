@@ -589,8 +589,8 @@ class Client:
         """Refuse a ``Next-Page`` that leaves the server, or loops."""
         if not utils.same_origin(utils.urljoin(self.server_url, link), self.server_url):
             raise KintoException(
-                f"The server sent a Next-Page link to another origin ({_origin(link)}) than "
-                f"{_origin(self.server_url)}: not followed, so that neither the credentials "
+                f"The server sent a Next-Page link to another origin ({utils.origin(link)}) than "
+                f"{utils.origin(self.server_url)}: not followed, so that neither the credentials "
                 "nor the query go there. The list read so far is incomplete."
             )
         if link in followed:
@@ -2161,11 +2161,6 @@ def _describe(value: Any) -> str:
         kind = "a JSON object" if isinstance(value, dict) else "a JSON list"
         return f"{kind} {describe_body(value)[:120]}"
     return f"{type(value).__name__} {value!r:.120}" if value is not None else "no body"
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
 # -- server features helpers ----------------------------------------------------------

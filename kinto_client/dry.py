@@ -159,10 +159,7 @@ class DrySession(Session):
 
     def _route_path(self, url: str) -> str:
         """The path of ``url`` below the server URL, without the query."""
-        path = urlsplit(url).path
-        if self._prefix and (path == self._prefix or path.startswith(self._prefix + "/")):
-            path = path[len(self._prefix) :]
-        return path or "/"
+        return utils.below_prefix(urlsplit(url).path, self._prefix)
 
     def _timestamp(self) -> int:
         """A ``last_modified`` from the local clock (ms), growing strictly."""

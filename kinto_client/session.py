@@ -495,8 +495,8 @@ class Session:
         raw.close()
         raise KintoException(
             f"{raw.request.method} {_strip_userinfo(raw.url)} was redirected ({raw.status_code}) "
-            f"to another origin ({_origin(target)}) than the server's "
-            f"({_origin(self.server_url)}): not followed, so that neither the credentials, "
+            f"to another origin ({utils.origin(target)}) than the server's "
+            f"({utils.origin(self.server_url)}): not followed, so that neither the credentials, "
             "the session's headers nor the request body go there. If the server moved, use "
             "its new URL as server_url."
         )
@@ -750,17 +750,9 @@ def _strip_userinfo(url: str) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
-
-
 def _default_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers every request carries, without the caller's own ones."""
+    """Of the session's headers, those that may go to another origin: the
+    ``User-Agent`` and ``Accept`` a caller set (not secrets, unlike an API key)."""
     return {k: v for k, v in headers.items() if k in ("User-Agent", "Accept")}
 
 

@@ -76,6 +76,24 @@ def same_origin(url: str, other: str) -> bool:
     return origin(url) == origin(other)
 
 
+def below_prefix(path: str, prefix: str) -> str:
+    """``path`` without the server's ``prefix`` (``/v1``), removed from its start
+    only (an id may contain ``v1/``), and starting with ``/``."""
+    if prefix and (path == prefix or path.startswith(prefix + "/")):
+        path = path[len(prefix) :]
+    return path if path.startswith("/") else "/" + path
+
+
+def origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, for messages (never its credentials)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+
+
 def quote(text: Any) -> str:
     """Wrap ``text`` in double quotes, once (``1234`` and ``'"1234"'`` give ``'"1234"'``)."""
     if isinstance(text, str):
