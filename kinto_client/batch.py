@@ -10,6 +10,7 @@ was committed, what failed, what may have been applied, and what was not sent.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import defaultdict
@@ -134,8 +135,8 @@ class Batch:
         """Empty the queue and forget any answers, to use this batch again."""
         self._sent = False
         # One entry per queued operation, by position:
-        self._requests: list[Request] = []
-        self._subs: list[dict[str, Any]] = []  # the sub-request, as /batch takes it
+        self._requests: list[Request] = []  # as sent: bodies and headers ready for /batch
+        self._paths: list[str] = []  # its path below the server URL, query included
         self._replies: list[dict[str, Any] | None] = []  # the server's answers
         # Only for the few operations concerned, by position:
         self._errors: dict[int, KintoException] = {}  # the /batch call carrying it failed
@@ -174,7 +175,7 @@ class Batch:
         )
 
     def __repr__(self) -> str:
-        return f"<Batch {self.server_url} ({len(self._subs)} queued)>"
+        return f"<Batch {self.server_url} ({len(self._requests)} queued)>"
 
     def close(self) -> None:
         """Nothing to release: the batch holds no connection of its own."""
@@ -196,17 +197,14 @@ class Batch:
         path = request.path
         if request.query or path[:1] != "/" or (self._prefix and path.startswith(self._prefix)):
             path = self._path(path, request.query)
-        sub: dict[str, Any] = {"method": method, "path": path}
         body = request.body
-        if body is not None and method != "GET" and method != "HEAD":
-            if not body.get("data") and "data" in body:
-                body = {k: v for k, v in body.items() if k != "data"}  # Kinto rejects {"data": {}}
-            if body:
-                sub["body"] = body
-        if headers:
-            sub["headers"] = headers if type(headers) is dict else dict(headers)
+        if (
+            body is not None
+            and (not body or not body.get("data", True) or method == "GET" or method == "HEAD")
+        ) or (headers is not None and type(headers) is not dict):
+            request = _as_sent(request)  # rare: most requests are queued as they are
         self._requests.append(request)
-        self._subs.append(sub)
+        self._paths.append(path)
         return _QUEUED
 
     def _refusal(self, request: Request) -> KintoException:
@@ -275,7 +273,17 @@ class Batch:
     @property
     def requests(self) -> list[dict[str, Any]]:
         """The queued sub-requests, as sent to ``/batch``."""
-        return list(self._subs)
+        return [self._sub(i) for i in range(len(self._requests))]
+
+    def _sub(self, i: int) -> dict[str, Any]:
+        """Operation ``i`` as one whole ``/batch`` sub-request."""
+        request = self._requests[i]
+        sub: dict[str, Any] = {"method": request.method, "path": self._paths[i]}
+        if request.body is not None:
+            sub["body"] = request.body
+        if request.headers:
+            sub["headers"] = request.headers
+        return sub
 
     # -- sending --------------------------------------------------------------
 
@@ -290,7 +298,7 @@ class Batch:
         operation: committed, failed, unknown, rolled back, or not sent.
         """
         self._sent = True
-        count = len(self._subs)
+        count = len(self._requests)
         self._replies = [None] * count
         answers: list[tuple[Any, Mapping[str, str]]] = []
         chunk_errors: list[KintoException] = []
@@ -397,16 +405,16 @@ class Batch:
 
     def _post(self, positions: Sequence[int]) -> Response:
         if isinstance(positions, range):
-            subs = self._subs[positions.start : positions.stop]
             requests = self._requests[positions.start : positions.stop]
+            paths = self._paths[positions.start : positions.stop]
         else:
-            subs = [self._subs[i] for i in positions]
             requests = [self._requests[i] for i in positions]
+            paths = [self._paths[i] for i in positions]
         return self.session.dispatch(
             Request(
                 "POST",
                 "/batch",
-                body={"requests": subs},
+                body=_payload(requests, paths),
                 idempotent=all(request.idempotent for request in requests),
             )
         )
@@ -457,7 +465,7 @@ class Batch:
     @property
     def operations(self) -> list[Operation]:
         """Every queued operation with its outcome so far."""
-        return [self._operation(i) for i in range(len(self._subs))]
+        return [self._operation(i) for i in range(len(self._requests))]
 
     def _operation(self, i: int) -> Operation:
         reply = self._reply(i)
@@ -466,7 +474,7 @@ class Batch:
             reply.get("status"), self._requests[i].tolerate
         )
         return Operation(
-            self._subs[i],
+            self._sub(i),
             self._requests[i].method,
             self._requests[i].tolerate,
             reply.get("status"),
@@ -486,8 +494,8 @@ class Batch:
         create gives the existing object, ``{'data': {...}}``. An operation
         never answered (the batch failed first) gives ``None``.
         """
-        if len(self._replies) < len(self._subs):  # not sent yet
-            return [None] * len(self._subs)
+        if len(self._replies) < len(self._requests):  # not sent yet
+            return [None] * len(self._requests)
         bodies = [None if reply is None else reply.get("body") for reply in self._replies]
         for i, request in enumerate(self._requests):
             if request.tolerate and self._reply(i).get("status") in request.tolerate & _GONE:
@@ -499,6 +507,51 @@ class Batch:
         if self._sent and not self._answered_otherwise:
             return []
         return [op.as_dict() for op in self.operations if not op.ok]
+
+
+def _as_sent(request: Request) -> Request:
+    """``request`` as ``/batch`` takes it: no body on a read, no empty ``data``
+    (Kinto refuses ``{"data": {}}``), headers as a plain dict."""
+    body = request.body
+    if body is not None:
+        if request.method in ("GET", "HEAD"):
+            body = None
+        else:
+            if "data" in body and not body["data"]:
+                body = {k: v for k, v in body.items() if k != "data"}
+            body = body or None
+    headers = request.headers
+    if headers is not None and type(headers) is not dict:
+        headers = dict(headers)
+    return dataclasses.replace(request, body=body, headers=headers)
+
+
+def _payload(requests: list[Request], paths: list[str]) -> dict[str, Any]:
+    """The body of one ``POST /batch``.
+
+    A method or headers shared by every sub-request go once, in ``defaults``
+    (the server merges them into each sub-request): most batches repeat
+    them, and leaving them out of each one halves the encoding work.
+    """
+    method, headers = requests[0].method, requests[0].headers
+    same_method = all(request.method == method for request in requests)
+    same_headers = all(
+        request.headers is headers or request.headers == headers for request in requests
+    )
+    subs: list[dict[str, Any]] = []
+    for request, path in zip(requests, paths):
+        sub: dict[str, Any] = {"path": path}
+        if not same_method:
+            sub["method"] = request.method
+        if request.body is not None:
+            sub["body"] = request.body
+        if not same_headers and request.headers:
+            sub["headers"] = request.headers
+        subs.append(sub)
+    defaults: dict[str, Any] = {"method": method} if same_method else {}
+    if same_headers and headers:
+        defaults["headers"] = headers
+    return {"defaults": defaults, "requests": subs} if defaults else {"requests": subs}
 
 
 def _responses(body: Any, expected: int) -> list[dict[str, Any]]:

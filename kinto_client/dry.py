@@ -144,13 +144,17 @@ class DrySession(Session):
     def _batch(self, url: str, body: Mapping[str, Any]) -> Response:
         subs = body.get("requests") or []
         self._log("POST", url, {"requests": f"{len(subs)} requests"}, None)
+        # What every sub-request shares (the batch sends its method and headers
+        # once, there); a sub-request's own values win, as on the server.
+        defaults = body.get("defaults") or {}
         responses = []
         for sub in subs:
-            method = str(sub.get("method", "GET")).upper()
+            method = str(sub.get("method", defaults.get("method", "GET"))).upper()
             sub_url = utils.urljoin(self.server_url, sub.get("path", "/"))
-            self._log(method, sub_url, sub.get("body"), sub.get("headers"), batch=True)
+            sub_headers = {**(defaults.get("headers") or {}), **(sub.get("headers") or {})}
+            self._log(method, sub_url, sub.get("body"), sub_headers, batch=True)
             status, headers, answer = self._answer(
-                method, self._route_path(sub_url), sub.get("body"), sub.get("headers") or {}
+                method, self._route_path(sub_url), sub.get("body"), sub_headers
             )
             responses.append(
                 {"status": status, "path": sub.get("path"), "body": answer, "headers": headers}

@@ -8,9 +8,8 @@ from typing import Any
 from kinto_client import utils
 from kinto_client.exceptions import KintoException
 
-#: The fields whose valid values are remembered (see ``Endpoints._names``).
-_NAME_FIELDS = frozenset({"bucket", "collection", "group"})
-_MAX_NAMES = 256
+#: How many paths ``Endpoints`` remembers (see ``Endpoints._heads``).
+_MAX_HEADS = 256
 
 # Account ids are user names: Kinto allows ``+ . @`` in them, so they are
 # not slugified, only percent-encoded with those characters kept.
@@ -48,9 +47,6 @@ class Endpoints:
     }
 
     def __init__(self, root: str = "") -> None:
-        #: bucket, collection and group names already found valid as they are:
-        #: they come back call after call (record ids do not, and are not kept)
-        self._names: set[str] = set()
         #: per endpoint: the path up to its first field (root filled in), then
         #: each field with the literal text that follows it
         self._steps: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
@@ -66,6 +62,10 @@ class Endpoints:
                 elif field:
                     steps.append((field, ""))
             self._steps[name] = (head, tuple(steps))
+        #: paths already built up to their last field, by (endpoint, bucket,
+        #: collection): the parents of every endpoint's last field are among
+        #: those two, and they come back call after call (record ids do not)
+        self._heads: dict[tuple[str, str | None, str | None], tuple[str, str, str]] = {}
 
     def get(self, endpoint: str, **kwargs: Any) -> str:
         """Return the path of ``endpoint`` with ``kwargs`` slugified and encoded.
@@ -74,27 +74,47 @@ class Endpoints:
         endpoint and the field; so does a value that slugifies to nothing.
         """
         try:
+            known = self._heads.get((endpoint, kwargs.get("bucket"), kwargs.get("collection")))
+        except TypeError:  # an unhashable value: _build says what is wrong with it
+            known = None
+        if known is not None:
+            head, field, literal = known
+            value = kwargs.get(field)
+            if type(value) is str and utils.VALID_SLUG_REGEXP.fullmatch(value) is not None:
+                return head + value + literal
+        return self._build(endpoint, kwargs)
+
+    def _build(self, endpoint: str, kwargs: dict[str, Any]) -> str:
+        try:
             path, steps = self._steps[endpoint]
         except KeyError:
             raise KintoException(
                 f"Unknown endpoint {endpoint!r}; known: {', '.join(sorted(self.endpoints))}."
             ) from None
-        names = self._names
-        for field, literal in steps:
+        for position, (field, literal) in enumerate(steps):
+            if position == len(steps) - 1:
+                self._remember(endpoint, kwargs, path, field, literal)
             value = kwargs.get(field)
-            if type(value) is not str or value not in names:
-                if type(value) is not str or utils.VALID_SLUG_REGEXP.fullmatch(value) is None:
-                    if value is None:
-                        missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
-                        raise KintoException(
-                            f"Cannot get {endpoint} endpoint, {missing} is missing"
-                        )
-                    value = self._segment(endpoint, field, value)
-                elif field in _NAME_FIELDS and len(names) < _MAX_NAMES:
-                    names.add(value)
+            if type(value) is not str or utils.VALID_SLUG_REGEXP.fullmatch(value) is None:
+                if value is None:
+                    missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
+                    raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")
+                value = self._segment(endpoint, field, value)
             path += value
             path += literal
         return path
+
+    def _remember(
+        self, endpoint: str, kwargs: dict[str, Any], head: str, field: str, literal: str
+    ) -> None:
+        """Keep ``head``, the path of ``endpoint`` before its last ``field``."""
+        bucket, collection = kwargs.get("bucket"), kwargs.get("collection")
+        # Only text keys: 1 == True, and neither is a valid name as it is.
+        texts = (bucket is None or type(bucket) is str) and (
+            collection is None or type(collection) is str
+        )
+        if texts and len(self._heads) < _MAX_HEADS:
+            self._heads[(endpoint, bucket, collection)] = (head, field, literal)
 
     @staticmethod
     def _segment(endpoint: str, field: str, value: Any) -> str:

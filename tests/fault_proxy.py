@@ -76,6 +76,23 @@ HTML_502 = (
 )
 
 
+def batch_subs(payload: Any) -> list[dict[str, Any]]:
+    """The sub-requests of a ``POST /batch`` body as the server reads them:
+    ``defaults`` merged into each one (a sub-request's own values win)."""
+    defaults = payload.get("defaults") or {}
+    return [_merged(sub, defaults) for sub in payload["requests"]]
+
+
+def _merged(sub: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(sub)
+    for key, value in defaults.items():
+        if isinstance(value, dict):
+            merged[key] = _merged(merged.get(key) or {}, value)
+        else:
+            merged.setdefault(key, value)
+    return merged
+
+
 @dataclass
 class Seen:
     """One request the proxy received."""
@@ -418,13 +435,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Answer the matching sub-requests with ``rule.status``; forward the others."""
         assert rule.sub_match is not None
         payload = json.loads(body)
-        subs = payload["requests"]
+        subs = batch_subs(payload)
         faulted = [bool(rule.sub_match(sub)) for sub in subs]
         forwarded = [sub for sub, bad in zip(subs, faulted) if not bad]
         answers: list[Any] = []
         reply_headers: list[tuple[str, str]] = [("Content-Type", "application/json")]
         if forwarded:
-            upstream_body = json.dumps({**payload, "requests": forwarded}).encode()
+            upstream_body = json.dumps({"requests": forwarded}).encode()
             status, reply_headers, raw = self.server.proxy.forward(
                 "POST", self.path, headers, upstream_body
             )

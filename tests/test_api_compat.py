@@ -19,7 +19,7 @@ from unittest.mock import ANY
 import pytest
 import requests
 from conftest import AUTH, read_all
-from fault_proxy import HTML_502, FaultProxy
+from fault_proxy import HTML_502, FaultProxy, batch_subs
 
 import kinto_client
 from kinto_client import (
@@ -94,6 +94,11 @@ def pclient(proxy: FaultProxy) -> Client:
 
 def sent_json(seen: Any) -> Any:
     return json.loads(seen.body) if seen.body else None
+
+
+def sent_subs(seen: Any) -> list[dict[str, Any]]:
+    """The sub-requests of a ``POST /batch`` as the server reads them."""
+    return batch_subs(sent_json(seen))
 
 
 # -- package ------------------------------------------------------------------------------
@@ -386,7 +391,7 @@ def test_batch_sends_chunks_of_batch_max_requests(pclient, proxy, raw, server_ur
         assert proxy.count("POST", "/batch") == 0  # queued, not sent
 
     posts = proxy.requests("POST", "/batch")
-    assert [len(sent_json(p)["requests"]) for p in posts] == [25, 25, 10]
+    assert [len(sent_subs(p)) for p in posts] == [25, 25, 10]
     # Only /batch (and one GET / for the settings) went out.
     assert {(s.method, s.path) for s in proxy.seen} == {("GET", "/v1/"), ("POST", "/v1/batch")}
     results = batch.results()
@@ -681,7 +686,7 @@ def test_delete_records_is_one_batch(pclient, proxy, raw):
 
     assert proxy.count("POST", "/batch") == 1 and proxy.count() == 1
     (post,) = proxy.requests("POST", "/batch")
-    assert {sub["method"] for sub in sent_json(post)["requests"]} == {"DELETE"}
+    assert {sub["method"] for sub in sent_subs(post)} == {"DELETE"}
     assert sorted(d["id"] for d in deleted) == sorted(r["id"] for r in records[:4])
     assert all(d["deleted"] for d in deleted)
     remaining = read_all(raw, pclient.server_url + "/buckets/b/collections/c/records")
@@ -1035,7 +1040,7 @@ def test_batch_bodies_carry_no_empty_data(pclient, proxy, raw, server_url):
         batch.update_bucket("b", permissions={"read": ["system.Everyone"]})
         batch.create_record({"id": "r"}, collection="c", bucket="b")
     (post,) = proxy.requests("POST", "/batch")
-    subs = sent_json(post)["requests"]
+    subs = sent_subs(post)
     assert all(sub.get("body", {}).get("data", "absent") != {} for sub in subs), subs
     assert "body" not in subs[0]  # nothing to send for a bare create
     assert subs[2]["body"] == {"permissions": {"read": ["system.Everyone"]}}
@@ -1051,7 +1056,7 @@ def test_batch_removes_the_prefix_from_the_start_only(pclient, proxy, raw, serve
         batch.create_record({"id": "av1-x"})
         batch.create_record({"id": "v1"})
     (post,) = proxy.requests("POST", "/batch")
-    paths = [sub["path"] for sub in sent_json(post)["requests"]]
+    paths = [sub["path"] for sub in sent_subs(post)]
     assert paths == [
         "/buckets/v1",
         "/buckets/v1/collections/v1",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fault_proxy import HTML_502, FaultProxy
+from fault_proxy import HTML_502, FaultProxy, batch_subs
 
 from kinto_client import KintoBatchException, Retry
 
@@ -40,7 +40,7 @@ def sub_requests(proxy: FaultProxy) -> list[list[str]]:
     import json
 
     return [
-        [sub["path"].rsplit("/", 1)[-1] for sub in json.loads(s.body)["requests"]]
+        [sub["path"].rsplit("/", 1)[-1] for sub in batch_subs(json.loads(s.body))]
         for s in proxy.requests("POST", "/batch")
     ]
 
