@@ -109,9 +109,21 @@ class Batch:
     :param ignore_4xx: report 4xx sub-failures in :meth:`failures` instead
         of raising :class:`~kinto_client.exceptions.KintoBatchException`
         (and go on with the next chunks).
+    :param keep_answers: keep each ``/batch`` answer whole, for :meth:`send`
+        to return. ``client.batch()`` keeps only the status and body of each
+        operation that succeeded (their response headers take more memory
+        than the records themselves); operations that did not succeed keep
+        everything.
     """
 
-    def __init__(self, client: Any, batch_max_requests: int = 0, ignore_4xx: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        batch_max_requests: int = 0,
+        ignore_4xx: bool = False,
+        *,
+        keep_answers: bool = True,
+    ) -> None:
         session = getattr(client, "session", client)
         if isinstance(session, Batch):
             session = session.session
@@ -128,6 +140,7 @@ class Batch:
         self.endpoints = getattr(client, "endpoints", None)
         self.batch_max_requests = batch_max_requests
         self.ignore_4xx = ignore_4xx
+        self.keep_answers = keep_answers
         self._prefix = urlsplit(session.server_url).path.rstrip("/")
         self.reset()
 
@@ -152,7 +165,7 @@ class Batch:
         (a nested block queues into the outer one, which sends everything)."""
         if isinstance(client.session, Batch):
             return client.session
-        return cls(client, client.batch_max_requests, ignore_4xx)
+        return cls(client, client.batch_max_requests, ignore_4xx, keep_answers=False)
 
     @property
     def server_url(self) -> str:
@@ -288,7 +301,8 @@ class Batch:
     # -- sending --------------------------------------------------------------
 
     def send(self) -> list[tuple[Any, Mapping[str, str]]]:
-        """Send the queued operations; return ``(body, headers)`` of each ``/batch`` call.
+        """Send the queued operations; return ``(body, headers)`` of each ``/batch``
+        call (none unless ``keep_answers``).
 
         Sub-responses with a retryable status are sent again, alone, as the
         session's retry policy decides. Sending stops at the first chunk
@@ -304,7 +318,7 @@ class Batch:
         chunk_errors: list[KintoException] = []
         for chunk in utils.chunks(range(count), self.batch_max_requests):
             try:
-                answers.append(self._send_chunk(chunk))
+                answer = self._send_chunk(chunk)
             except KintoException as exc:
                 chunk_errors.append(exc)
                 self._answered_otherwise = True
@@ -315,6 +329,8 @@ class Batch:
                         if landed:
                             self._uncertain.add(i)
                 break
+            if self.keep_answers:
+                answers.append(answer)
             if self._answered_otherwise and any(self._blocking(i) for i in chunk):
                 break
         if not self._answered_otherwise:
@@ -349,6 +365,7 @@ class Batch:
         retries = 0
         first: tuple[Any, Mapping[str, str]] | None = None
         replies = self._replies
+        slim = not self.keep_answers
         resent: set[int] = set()
         while True:
             response = self._post(pending)
@@ -365,6 +382,9 @@ class Batch:
                     )
                 if status >= 400 or i in self._rolled_back:
                     all_succeeded = False
+                elif slim:  # a success keeps its status and body (memory)
+                    answer.pop("headers", None)
+                    answer.pop("path", None)
             if all_succeeded:
                 return first  # the common case: nothing to decide
             self._answered_otherwise = True

@@ -24,7 +24,7 @@ import shutil
 import string
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, SupportsIndex, cast, overload
 from urllib.parse import unquote, urljoin, urlsplit
@@ -258,6 +258,8 @@ class Client:
     @session.setter
     def session(self, value: Any) -> None:
         self._session: Sender = value if is_sender(value) else LegacySession(value)
+        #: carries one request: the sender's own ``dispatch``, looked up once
+        self._send: Callable[[Request], Response] = self._session.dispatch
 
     def __repr__(self) -> str:
         return (
@@ -384,9 +386,6 @@ class Client:
                 "requests: cannot size batches."
             )
         return value
-
-    def _send(self, request: Request) -> Response:
-        return self._session.dispatch(request)
 
     def _get(self, endpoint: str) -> Any:
         response = self._send(Request("GET", endpoint))
@@ -1368,7 +1367,10 @@ class Client:
         the record's id is then in the answer (or in ``batch.results()``).
         """
         data, permissions = payloads.unpack(data if data is not None else {}, permissions)
-        bucket, collection = self._bucket(bucket), self._collection(collection)
+        if bucket is None:
+            bucket = self._bucket_name
+        if collection is None:
+            collection = self._collection_name
         record_id = id if id is not None else data.get("id")
         if record_id is None and server_id:
             endpoint = self.endpoints.get("records", bucket=bucket, collection=collection)

@@ -8,6 +8,8 @@ from typing import Any
 from kinto_client import utils
 from kinto_client.exceptions import KintoException
 
+_valid_as_is = utils.VALID_SLUG_REGEXP.fullmatch
+
 #: How many paths ``Endpoints`` remembers (see ``Endpoints._heads``).
 _MAX_HEADS = 256
 
@@ -74,14 +76,14 @@ class Endpoints:
         endpoint and the field; so does a value that slugifies to nothing.
         """
         try:
-            known = self._heads.get((endpoint, kwargs.get("bucket"), kwargs.get("collection")))
-        except TypeError:  # an unhashable value: _build says what is wrong with it
-            known = None
-        if known is not None:
-            head, field, literal = known
-            value = kwargs.get(field)
-            if type(value) is str and utils.VALID_SLUG_REGEXP.fullmatch(value) is not None:
-                return head + value + literal
+            head, field, literal = self._heads[
+                endpoint, kwargs.get("bucket"), kwargs.get("collection")
+            ]
+        except (KeyError, TypeError):  # not built yet, or unhashable: _build says why
+            return self._build(endpoint, kwargs)
+        value = kwargs.get(field)
+        if type(value) is str and _valid_as_is(value) is not None:
+            return head + value + literal
         return self._build(endpoint, kwargs)
 
     def _build(self, endpoint: str, kwargs: dict[str, Any]) -> str:
@@ -95,7 +97,7 @@ class Endpoints:
             if position == len(steps) - 1:
                 self._remember(endpoint, kwargs, path, field, literal)
             value = kwargs.get(field)
-            if type(value) is not str or utils.VALID_SLUG_REGEXP.fullmatch(value) is None:
+            if type(value) is not str or _valid_as_is(value) is None:
                 if value is None:
                     missing = ",".join(f for f, _ in steps if kwargs.get(f) is None)
                     raise KintoException(f"Cannot get {endpoint} endpoint, {missing} is missing")

@@ -46,6 +46,8 @@ OBJECTS_PERMISSIONS = {
 #: directly. Others (``collection:create``...) may be absent from an object.
 BASE_PERMISSIONS = ("read", "write")
 
+_valid_as_is = utils.VALID_SLUG_REGEXP.fullmatch
+
 _JSON_PATCH_OPS = frozenset({"add", "remove", "replace", "move", "copy", "test"})
 
 #: A bcrypt hash, as the accounts plugin stores (and returns) passwords.
@@ -116,7 +118,7 @@ def with_id(data: Mapping[str, Any], record_id: Any) -> Mapping[str, Any]:
     The caller's mapping itself when it already holds that id: it is copied
     by :func:`kinto_body`, never written into.
     """
-    if type(record_id) is str and data.get("id") == record_id and utils.is_valid_id(record_id):
+    if type(record_id) is str and data.get("id") == record_id and _valid_as_is(record_id):
         return data
     return {**data, "id": utils.slugify(record_id)}
 
