@@ -184,7 +184,8 @@ class Client:
     :param session: an existing :class:`~kinto_client.session.Session` (then
         give neither ``server_url`` nor ``auth``).
     :param auth: ``(user, password)``, ``'user:password'``,
-        ``'Bearer <token>'`` or any ``requests`` auth object.
+        ``'Bearer <token>'``, ``'Basic <base64 credentials>'`` or any
+        ``requests`` auth object (:class:`~kinto_client.TokenAuth`...).
     :param bucket: the default bucket (``'default'``: the per-user bucket).
     :param collection: the default collection.
     :param retry: how many times to retry a throttled or failed request, or a
