@@ -6,7 +6,7 @@
 
 from kinto_client._version import __version__
 from kinto_client.aio import AsyncClient
-from kinto_client.auth import BasicAuth, BearerTokenAuth
+from kinto_client.auth import BasicAuth, BearerTokenAuth, TokenAuth
 from kinto_client.batch import Batch
 from kinto_client.client import Client, KintoObject, RecordList
 from kinto_client.endpoints import Endpoints
@@ -14,6 +14,7 @@ from kinto_client.exceptions import (
     BackoffException,
     BucketNotFound,
     CapabilityMissing,
+    CollectionNotFound,
     KintoBatchException,
     KintoConnectionError,
     KintoException,
@@ -39,6 +40,7 @@ __all__ = [
     "BucketNotFound",
     "CapabilityMissing",
     "Client",
+    "CollectionNotFound",
     "Endpoints",
     "KintoBatchException",
     "KintoConnectionError",
@@ -52,6 +54,7 @@ __all__ = [
     "RecordList",
     "Retry",
     "Session",
+    "TokenAuth",
     "__version__",
     "create_session",
 ]

@@ -385,8 +385,11 @@ class AsyncClient:
         bucket: str | None = None,
         collection: str | None = None,
         id: str | None = None,
+        *,
+        group: str | None = None,
     ) -> str:
-        return self._client.get_endpoint(name, bucket, collection, id)  # no I/O: at once
+        # no I/O: at once
+        return self._client.get_endpoint(name, bucket, collection, id, group=group)
 
     # -- every other public method of Client, as a coroutine ----------------------
     # One line per method (``_CLIENT.<name>`` is ``Client.<name>``): the

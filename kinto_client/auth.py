@@ -13,10 +13,14 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
-__all__ = ["BasicAuth", "BearerTokenAuth", "parse_auth", "parse_bearer"]
+__all__ = ["BasicAuth", "BearerTokenAuth", "TokenAuth", "parse_auth", "parse_bearer"]
 
 _BEARER = re.compile(r"^(Bearer(?:\+[A-Za-z0-9_.-]+)?)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _TOKEN_TYPE = re.compile(r"^Bearer(?:\+[A-Za-z0-9_.-]+)?$", re.IGNORECASE)
+#: An HTTP authentication scheme name (RFC 9110 ``token``).
+_SCHEME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: ``Basic <credentials>``: RFC 7617's base64 ``token68``.
+_BASIC = re.compile(r"^(Basic)\s+([A-Za-z0-9+/._~-]+=*)$", re.IGNORECASE)
 # ASCII and C1 control characters: in a header value they could end the header
 # (CR, LF) or be read differently by the server and the proxies before it.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -45,34 +49,62 @@ class BasicAuth(AuthBase):
         return f"BasicAuth(username={self.username!r}, password='***')"
 
 
-class BearerTokenAuth(AuthBase):
-    """``Authorization: <type> <token>``, e.g. ``Bearer abc`` or ``Bearer+OIDC abc``."""
+class TokenAuth(AuthBase):
+    """``Authorization: <type> <token>`` for any scheme, as kinto-http.py's ``TokenAuth``.
 
-    def __init__(self, token: str, type: str = "Bearer") -> None:
+    ``type`` defaults to ``Bearer``; ``TokenAuth(credentials, type='Basic')``
+    sends ready-made Basic credentials (what ``auth='Basic <credentials>'``
+    gives). The token never shows in a repr or an error message.
+    """
+
+    def __init__(self, token: str, type: str | None = None) -> None:
+        type = "Bearer" if type is None else type
         if not isinstance(token, str) or not isinstance(type, str):
-            raise TypeError("A Bearer token and its type must be strings.")
-        if not _TOKEN_TYPE.match(type):
-            raise ValueError(f"Unknown token type {type!r}: expected 'Bearer' or 'Bearer+<name>'.")
+            raise TypeError("A token and its type must be strings.")
+        self._check_type(type)
         if not token.strip() or _CONTROL.search(token) or token != token.strip():
             raise ValueError(
-                "A Bearer token must be non-empty, without surrounding spaces and without "
+                "A token must be non-empty, without surrounding spaces and without "
                 "control characters such as a newline (the token is not shown here)."
             )
         self.type = type
         self._header = f"{type} {token}"
+
+    @staticmethod
+    def _check_type(type: str) -> None:
+        if not _SCHEME.fullmatch(type):
+            raise ValueError(
+                f"Unknown token type {type!r}: expected an authentication scheme name "
+                "such as 'Bearer' or 'Basic'."
+            )
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = self._header
         return request
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, BearerTokenAuth) and other._header == self._header
+        return isinstance(other, TokenAuth) and other._header == self._header
 
     def __hash__(self) -> int:
         return hash(self._header)
 
     def __repr__(self) -> str:
-        return f"BearerTokenAuth(type={self.type!r}, token='***')"
+        return f"{type(self).__name__}(type={self.type!r}, token='***')"
+
+
+class BearerTokenAuth(TokenAuth):
+    """``Authorization: <type> <token>``, e.g. ``Bearer abc`` or ``Bearer+OIDC abc``.
+
+    A :class:`TokenAuth` whose type is ``Bearer`` or ``Bearer+<name>``.
+    """
+
+    def __init__(self, token: str, type: str = "Bearer") -> None:
+        super().__init__(token, type)
+
+    @staticmethod
+    def _check_type(type: str) -> None:
+        if not _TOKEN_TYPE.fullmatch(type):
+            raise ValueError(f"Unknown token type {type!r}: expected 'Bearer' or 'Bearer+<name>'.")
 
 
 def parse_bearer(value: str) -> tuple[str, str] | None:
@@ -107,7 +139,9 @@ def parse_auth(value: Any) -> AuthBase | None:
 
     Accepted: ``None``; a ``(user, password)`` tuple or list of two strings; a
     ``'user:password'`` string; a ``'Bearer <token>'`` string (any
-    ``Bearer+X`` type); or any ``requests`` auth object or callable.
+    ``Bearer+X`` type); a ``'Basic <credentials>'`` string (base64, as
+    kinto-http.py takes it: a :class:`TokenAuth`); or any ``requests`` auth
+    object or callable.
     Raises ``TypeError`` or ``ValueError`` (without the secret) for anything
     else: a ``None`` user or password, a token with a newline...
     """
@@ -130,13 +164,16 @@ def parse_auth(value: Any) -> AuthBase | None:
         if ":" in value:
             user, password = value.split(":", 1)
             return BasicAuth(user, password)
+        basic = _BASIC.fullmatch(value.strip(" "))
+        if basic is not None:
+            return TokenAuth(basic.group(2), type="Basic")
         raise ValueError(
-            "An auth string must be 'user:password' or 'Bearer <token>' "
-            "(the value given has neither form; it is not shown here)."
+            "An auth string must be 'user:password', 'Bearer <token>' or 'Basic <base64 "
+            "credentials>' (the value given has none of these forms; it is not shown here)."
         )
     if callable(value):
         return value  # type: ignore[no-any-return]
     raise TypeError(
-        f"auth must be a (user, password) tuple, a 'user:password' or 'Bearer <token>' "
-        f"string, or a requests auth object; got a {type(value).__name__}."
+        f"auth must be a (user, password) tuple, a 'user:password', 'Bearer <token>' or "
+        f"'Basic <credentials>' string, or a requests auth object; got a {type(value).__name__}."
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import mimetypes
 import os
@@ -38,6 +39,7 @@ from kinto_client.endpoints import Endpoints
 from kinto_client.exceptions import (
     BucketNotFound,
     CapabilityMissing,
+    CollectionNotFound,
     KintoConnectionError,
     KintoException,
     KintoHTTPError,
@@ -63,6 +65,8 @@ logger = logging.getLogger("kinto_client")
 __all__ = ["DO_NOT_OVERWRITE", "NOT_MODIFIED", "PATCH_TYPES", "Client", "NotModified", "RecordList"]
 
 _TOLERATE_412 = frozenset({412})
+#: The default size (bytes) of the pieces of a downloaded attachment.
+_DOWNLOAD_CHUNK = 64 * 1024
 
 #: ``patch_type`` values of the ``patch_*`` methods and their content types:
 #: ``merge`` is Kinto's own PATCH (top-level fields replaced), ``merge-patch``
@@ -180,7 +184,8 @@ class Client:
     :param session: an existing :class:`~kinto_client.session.Session` (then
         give neither ``server_url`` nor ``auth``).
     :param auth: ``(user, password)``, ``'user:password'``,
-        ``'Bearer <token>'`` or any ``requests`` auth object.
+        ``'Bearer <token>'``, ``'Basic <base64 credentials>'`` or any
+        ``requests`` auth object (:class:`~kinto_client.TokenAuth`...).
     :param bucket: the default bucket (``'default'``: the per-user bucket).
     :param collection: the default collection.
     :param retry: how many times to retry a throttled or failed request, or a
@@ -387,8 +392,8 @@ class Client:
             )
         return value
 
-    def _get(self, endpoint: str) -> Any:
-        response = self._send(Request("GET", endpoint))
+    def _get(self, endpoint: str, query: Mapping[str, str] | None = None) -> Any:
+        response = self._send(Request("GET", endpoint, query=query or None))
         if response.queued:
             return None
         body = response.body
@@ -398,6 +403,23 @@ class Client:
                 "({'data': {...}}): is this a Kinto server?"
             )
         return body
+
+    @staticmethod
+    def _object_query(caller: str, params: Mapping[str, Any]) -> dict[str, str]:
+        """The query parameters of a single-object read (``_fields=[...]``), encoded.
+
+        Kinto ignores unknown parameters there, so a misspelt argument
+        (``colection=``) would go unnoticed: only options (``_``) are taken.
+        """
+        wrong = sorted(name for name in params if not str(name).startswith("_"))
+        if wrong:
+            raise TypeError(
+                f"{caller}() got {', '.join(f'{name}=' for name in wrong)}: a single-object "
+                "read takes only query options starting with '_' (such as "
+                "_fields=['title']). Check the spelling of the arguments; field filters "
+                "apply to lists (get_records)."
+            )
+        return utils.encode_params(dict(params))
 
     # -- ids and defaults -------------------------------------------------------
 
@@ -422,12 +444,62 @@ class Client:
             return KintoObject(body, origin)  # type: ignore[arg-type]
         return body
 
+    @staticmethod
+    def _from_original(
+        caller: str, original: Any, object_id: Any, last_modified: Any
+    ) -> tuple[Any, Any]:
+        """(id, last_modified) of a ``patch_*`` call given ``original=``.
+
+        ``original`` is the object read earlier (a whole ``{'data': ...}`` or
+        its data): its ``id`` names the object and its ``last_modified`` goes
+        in ``If-Match``, as kinto-http.py takes them. Arguments given as well
+        must agree with it.
+        """
+        if original is None:
+            return object_id, last_modified
+        if not isinstance(original, Mapping):
+            raise TypeError(
+                f"{caller}(): original= must be the object read earlier (a dict); "
+                f"got a {type(original).__name__}."
+            )
+        data, _ = payloads.unpack(original, None)
+        original_id, timestamp = data.get("id"), data.get("last_modified")
+        if timestamp is None:
+            raise ValueError(
+                f"{caller}(): original= has no last_modified, so it cannot say which version "
+                "to patch: pass the object as read from the server (or last_modified=)."
+            )
+        if object_id is None:
+            object_id = original_id
+        elif original_id is not None and utils.slugify(object_id) != utils.slugify(original_id):
+            raise ValueError(
+                f"{caller}(): the id given ({object_id!r}) is not the id of original= "
+                f"({original_id!r}): give one of them."
+            )
+        if last_modified is None:
+            last_modified = timestamp
+        elif str(last_modified).strip('"') != str(timestamp).strip('"'):
+            raise ValueError(
+                f"{caller}(): last_modified={last_modified!r} is not the last_modified of "
+                f"original= ({timestamp!r}): give one of them."
+            )
+        return object_id, last_modified
+
+    @staticmethod
+    def _origin_bucket(original: Any, bucket: Any) -> Any:
+        """The bucket an object read earlier came from, unless one is given."""
+        if bucket is None and isinstance(original, KintoObject):
+            return original.origin[0]
+        return bucket
+
     def get_endpoint(
         self,
         name: str,
         bucket: str | None = None,
         collection: str | None = None,
         id: str | None = None,
+        *,
+        group: str | None = None,
     ) -> str:
         """The path of an endpoint below the server URL, as this client's calls use it.
 
@@ -437,7 +509,9 @@ class Client:
         ``attachment``, ``changeset`` (or ``heartbeat``, ``lbheartbeat``,
         ``flush``). ``bucket`` and ``collection`` default to the client's;
         ``id`` is the id of the group, record (``record``, ``attachment``) or
-        account the name designates. Ids are escaped as in real calls.
+        account the name designates. ``group=`` names the group of the
+        ``group`` endpoint, as kinto-http.py does (the same as ``id=``; giving
+        both with different values raises). Ids are escaped as in real calls.
         Returns the path without the server URL and its prefix
         (``/buckets/b/collections/c``), as kinto-http.py does; the full URL is
         ``client.server_url + client.get_endpoint(...)``. Nothing is sent.
@@ -452,6 +526,18 @@ class Client:
             raise KintoException(
                 f"get_endpoint() cannot build the {name} endpoint (it needs a timestamp)."
             )
+        if group is not None:
+            if "group" not in fields:
+                raise ValueError(
+                    f"The {name} endpoint takes no group= (it is built from "
+                    f"{', '.join(sorted(fields)) or 'nothing'}): leave it out."
+                )
+            if id is not None and id != group:
+                raise ValueError(
+                    f"get_endpoint() got id={id!r} and group={group!r}: they name the same "
+                    "group; give one of them."
+                )
+            id = group
         given = {"bucket": bucket, "collection": collection, "id": id}
         values = {
             "bucket": self._bucket(bucket),
@@ -625,7 +711,12 @@ class Client:
         return result
 
     def _delete_list(
-        self, endpoint: str, params: Mapping[str, Any], if_exists: bool = False
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        if_exists: bool = False,
+        if_match: Any = None,
+        safe: bool = True,
     ) -> Any:
         """Plural DELETE, repeated until the server reports no next page.
 
@@ -634,17 +725,36 @@ class Client:
         ones no longer match, so the same request is sent again until none
         is left. Returns every deleted object (tombstones). An object deleted
         twice means the server is looping: that raises.
+
+        ``if_match`` (with ``safe``) is the list's timestamp as the caller
+        read it: the first request sends it in ``If-Match``, each next one
+        the timestamp the server answered to the previous one (the list as
+        our own deletions left it). So the whole deletion is refused (412)
+        if the list changed before it began, and stops (412) if someone else
+        changes it between two pages.
         """
+        query = utils.encode_params(dict(params)) or None
+        headers = payloads.if_match(safe, None, _list_timestamp(if_match))
         request = Request(
             "DELETE",
             endpoint,
-            query=utils.encode_params(dict(params)) or None,
+            query=query,
+            headers=headers,
             tolerate=_ABSENT if if_exists else NO_STATUSES,
         )
         deleted: list[Any] = []
         seen: set[Any] = set()
         while True:
-            response = self._send(request)
+            try:
+                response = self._send(request)
+            except KintoHTTPError as exc:
+                if not deleted or exc.status_code != 412:
+                    raise
+                raise KintoHTTPError(
+                    f"{exc} The list changed while it was deleted page by page: "
+                    f"{len(deleted)} objects were deleted before the change, the rest were not.",
+                    exc,
+                ) from None
             if response.queued:
                 return None
             if response.error is not None:
@@ -663,8 +773,20 @@ class Client:
             deleted.extend(page)
             if not page or not response.headers.get("Next-Page"):
                 return deleted
+            if headers is not None:
+                timestamp = response.headers.get("ETag")
+                if not timestamp:
+                    raise KintoException(
+                        f"DELETE {endpoint} sent no ETag, so the next page cannot be deleted "
+                        f"under If-Match: stopped after deleting {len(deleted)} objects."
+                    )
+                headers = {"If-Match": utils.quote(timestamp)}
             request = Request(
-                "DELETE", endpoint, query=request.query, needs_answer="Deleting page by page"
+                "DELETE",
+                endpoint,
+                query=query,
+                headers=headers,
+                needs_answer="Deleting page by page",
             )
 
     def _count(self, endpoint: str, params: Mapping[str, Any]) -> int:
@@ -844,8 +966,11 @@ class Client:
         changes: Iterable[Mapping[str, Any]] | None = None,
         add_principals: Mapping[str, Iterable[str]] | None = None,
         remove_principals: Mapping[str, Iterable[str]] | None = None,
+        original: Mapping[str, Any] | None = None,
     ) -> ObjectResponse:
-        """Patch a bucket; see :meth:`patch_record` for the patch options."""
+        """Patch a bucket; see :meth:`patch_record` for the patch options
+        (``original=`` included)."""
+        bucket, last_modified = self._from_original("patch_bucket", original, bucket, last_modified)
         data, permissions = payloads.unpack(data, permissions)
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._patch(
@@ -860,12 +985,17 @@ class Client:
             remove_principals,
         )
 
-    def get_bucket(self, bucket: str | int | None = None) -> ObjectResponse:
-        """Read a bucket; raises :class:`BucketNotFound` when it cannot be read."""
+    def get_bucket(self, bucket: str | int | None = None, **options: Any) -> ObjectResponse:
+        """Read a bucket; raises :class:`BucketNotFound` when it cannot be read.
+
+        ``options`` become query parameters as in :meth:`get_record`
+        (``_fields=['title']``).
+        """
         name = self._bucket(bucket)
+        query = self._object_query("get_bucket", options)
         endpoint = self.endpoints.get("bucket", bucket=name)
         try:
-            return self._get(endpoint)
+            return self._get(endpoint, query)
         except KintoHTTPError as exc:
             status = exc.status_code
             if status in (403, 404):
@@ -887,12 +1017,25 @@ class Client:
         endpoint = self.endpoints.get("bucket", bucket=self._bucket(bucket))
         return self._delete(endpoint, safe, last_modified, if_exists)
 
-    def delete_buckets(self, *, if_exists: bool = False, **filters: Any) -> list[Tombstone]:
+    def delete_buckets(
+        self,
+        *,
+        if_exists: bool = False,
+        safe: bool = True,
+        if_match: int | str | None = None,
+        **filters: Any,
+    ) -> list[Tombstone]:
         """Delete every bucket these credentials can (filters as keywords).
 
         Follows the server's pages until none is left; returns the tombstones.
+        ``if_match=<timestamp>`` (the list's, e.g. ``get_buckets().timestamp``;
+        with ``safe``) sends ``If-Match``: refused (412, nothing deleted) if
+        the list changed since; each next page is sent under the timestamp
+        the previous deletion left, so a change by someone else between two
+        pages stops the deletion (412).
         """
-        return self._delete_list(self.endpoints.get("buckets"), filters, if_exists)
+        endpoint = self.endpoints.get("buckets")
+        return self._delete_list(endpoint, filters, if_exists, if_match, safe)
 
     # -- collections --------------------------------------------------------------
 
@@ -994,8 +1137,14 @@ class Client:
         changes: Iterable[Mapping[str, Any]] | None = None,
         add_principals: Mapping[str, Iterable[str]] | None = None,
         remove_principals: Mapping[str, Iterable[str]] | None = None,
+        original: Mapping[str, Any] | None = None,
     ) -> ObjectResponse:
-        """Patch a collection; see :meth:`patch_record` for the patch options."""
+        """Patch a collection; see :meth:`patch_record` for the patch options
+        (``original=`` included)."""
+        collection, last_modified = self._from_original(
+            "patch_collection", original, collection, last_modified
+        )
+        bucket = self._origin_bucket(original, bucket)
         endpoint, data, permissions = self._collection_target(data, permissions, collection, bucket)
         return self._patch(
             endpoint,
@@ -1010,12 +1159,26 @@ class Client:
         )
 
     def get_collection(
-        self, collection: str | int | None = None, bucket: str | int | None = None
+        self, collection: str | int | None = None, bucket: str | int | None = None, **options: Any
     ) -> ObjectResponse:
-        """Read a collection: ``{'data': ..., 'permissions': ...}``."""
+        """Read a collection: ``{'data': ..., 'permissions': ...}``.
+
+        Raises :class:`CollectionNotFound` when the collection (or its
+        bucket) does not exist or cannot be read. ``options`` become query
+        parameters as in :meth:`get_record` (``_fields=['title']``).
+        """
         bucket, collection = self._bucket(bucket), self._collection(collection)
+        query = self._object_query("get_collection", options)
         endpoint = self.endpoints.get("collection", bucket=bucket, collection=collection)
-        return self._located(self._get(endpoint), bucket, None)
+        try:
+            body = self._get(endpoint, query)
+        except KintoHTTPError as exc:
+            if exc.status_code in (403, 404):
+                raise CollectionNotFound(
+                    utils.slugify(collection), exc, bucket=utils.slugify(bucket)
+                ) from None
+            raise  # a 401 already says how to authenticate
+        return self._located(body, bucket, None)
 
     def delete_collection(
         self,
@@ -1032,11 +1195,20 @@ class Client:
         return self._delete(endpoint, safe, last_modified, if_exists)
 
     def delete_collections(
-        self, bucket: str | int | None = None, *, if_exists: bool = False, **filters: Any
+        self,
+        bucket: str | int | None = None,
+        *,
+        if_exists: bool = False,
+        safe: bool = True,
+        if_match: int | str | None = None,
+        **filters: Any,
     ) -> list[Tombstone]:
-        """Delete every collection of a bucket (filters as keywords), all pages."""
+        """Delete every collection of a bucket (filters as keywords), all pages.
+
+        ``if_match=`` (the list's timestamp): see :meth:`delete_buckets`.
+        """
         endpoint = self.endpoints.get("collections", bucket=self._bucket(bucket))
-        return self._delete_list(endpoint, filters, if_exists)
+        return self._delete_list(endpoint, filters, if_exists, if_match, safe)
 
     # -- groups -------------------------------------------------------------------
 
@@ -1111,12 +1283,16 @@ class Client:
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
     def get_group(
-        self, group: str | int | None = None, bucket: str | int | None = None
+        self, group: str | int | None = None, bucket: str | int | None = None, **options: Any
     ) -> ObjectResponse:
-        """Read a group: ``{'data': {'members': [...], ...}, 'permissions': ...}``."""
+        """Read a group: ``{'data': {'members': [...], ...}, 'permissions': ...}``.
+
+        ``options`` become query parameters as in :meth:`get_record`.
+        """
         bucket = self._bucket(bucket)
+        query = self._object_query("get_group", options)
         endpoint = self.endpoints.get("group", bucket=bucket, group=group)
-        return self._located(self._get(endpoint), bucket, None)
+        return self._located(self._get(endpoint, query), bucket, None)
 
     def update_group(
         self,
@@ -1150,12 +1326,16 @@ class Client:
         changes: Iterable[Mapping[str, Any]] | None = None,
         add_principals: Mapping[str, Iterable[str]] | None = None,
         remove_principals: Mapping[str, Iterable[str]] | None = None,
+        original: Mapping[str, Any] | None = None,
     ) -> ObjectResponse:
-        """Patch a group; see :meth:`patch_record` for the patch options.
+        """Patch a group; see :meth:`patch_record` for the patch options
+        (``original=`` included).
 
         Adding one member without rewriting the list is a JSON Patch:
         ``changes=[{'op': 'add', 'path': '/data/members/-', 'value': 'bob'}]``.
         """
+        group, last_modified = self._from_original("patch_group", original, group, last_modified)
+        bucket = self._origin_bucket(original, bucket)
         endpoint, data, permissions = self._group_target(group, bucket, data, permissions)
         return self._patch(
             endpoint,
@@ -1182,11 +1362,20 @@ class Client:
         return self._delete(endpoint, safe, last_modified, if_exists)
 
     def delete_groups(
-        self, bucket: str | int | None = None, *, if_exists: bool = False, **filters: Any
+        self,
+        bucket: str | int | None = None,
+        *,
+        if_exists: bool = False,
+        safe: bool = True,
+        if_match: int | str | None = None,
+        **filters: Any,
     ) -> list[Tombstone]:
-        """Delete every group of a bucket (filters as keywords), all pages."""
+        """Delete every group of a bucket (filters as keywords), all pages.
+
+        ``if_match=`` (the list's timestamp): see :meth:`delete_buckets`.
+        """
         endpoint = self.endpoints.get("groups", bucket=self._bucket(bucket))
-        return self._delete_list(endpoint, filters, if_exists)
+        return self._delete_list(endpoint, filters, if_exists, if_match, safe)
 
     # -- records ------------------------------------------------------------------
 
@@ -1337,12 +1526,24 @@ class Client:
         return timestamp
 
     def get_record(
-        self, id: str | int, collection: str | int | None = None, bucket: str | int | None = None
+        self,
+        id: str | int,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        **options: Any,
     ) -> ObjectResponse:
-        """Read one record: ``{'data': {...}, 'permissions': {...}}``."""
+        """Read one record: ``{'data': {...}, 'permissions': {...}}``.
+
+        ``options`` become query parameters, encoded as the filters of
+        :meth:`get_records`: ``_fields=['title', 'done']`` returns only those
+        fields (with ``id`` and ``last_modified``, and no permissions). Only
+        names starting with ``_`` are taken: the server ignores any other, so
+        a misspelt argument raises instead, before anything is sent.
+        """
         bucket, collection = self._bucket(bucket), self._collection(collection)
+        query = self._object_query("get_record", options)
         endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=id)
-        body = self._get(endpoint)
+        body = self._get(endpoint, query)
         if self._collection_name is not None:
             return body  # the origin only serves clients without a default collection
         return self._located(body, bucket, collection)
@@ -1383,10 +1584,20 @@ class Client:
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
     def _record_target(
-        self, data: Any, id: Any, collection: Any, bucket: Any, permissions: Any
+        self,
+        data: Any,
+        id: Any,
+        collection: Any,
+        bucket: Any,
+        permissions: Any,
+        original: Any = None,
     ) -> tuple[str, Any, Any]:
-        """(endpoint, data with its id, permissions) of a record to write."""
-        obj = data
+        """(endpoint, data with its id, permissions) of a record to write.
+
+        Its location comes from ``original`` (a record read earlier) when
+        given as one, else from ``data``.
+        """
+        obj = original if isinstance(original, KintoObject) else data
         data, permissions = payloads.unpack(data, permissions)
         record_id = id if id is not None else (data or {}).get("id")
         if record_id is None:
@@ -1431,6 +1642,7 @@ class Client:
         changes: Iterable[Mapping[str, Any]] | None = None,
         add_principals: Mapping[str, Iterable[str]] | None = None,
         remove_principals: Mapping[str, Iterable[str]] | None = None,
+        original: Mapping[str, Any] | None = None,
     ) -> ObjectResponse:
         """Patch a record: change some fields, keep the others.
 
@@ -1454,8 +1666,19 @@ class Client:
         sub-request as ``application/json``); the others raise there, before
         anything is sent. ``safe`` with ``last_modified`` (or
         ``data['last_modified']``) sends ``If-Match``.
+
+        ``original=`` is the object read earlier (as :meth:`get_record`
+        returns it, or its data), as in kinto-http.py: its ``id`` names the
+        record and its ``last_modified`` is sent in ``If-Match`` (with
+        ``safe``), so the patch is refused (412) if the record changed since.
+        Only those two are taken from it; ``id=`` or ``last_modified=``
+        given too must agree with it. A record read by a client without a
+        default collection also brings its bucket and collection.
         """
-        endpoint, data, permissions = self._record_target(data, id, collection, bucket, permissions)
+        id, last_modified = self._from_original("patch_record", original, id, last_modified)
+        endpoint, data, permissions = self._record_target(
+            data, id, collection, bucket, permissions, original
+        )
         return self._patch(
             endpoint,
             data,
@@ -1507,6 +1730,7 @@ class Client:
         safe: bool = True,
         *,
         if_exists: bool = False,
+        if_match: int | str | None = None,
         **filters: Any,
     ) -> list[Tombstone | None]:
         """Delete records; returns the tombstones.
@@ -1515,10 +1739,18 @@ class Client:
         batch. Without, deletes every record of the collection matching
         ``filters``, following the server's pages until none is left.
         ``if_exists=True``: missing records (or a missing collection) are no
-        error (their entry is ``None``).
+        error (their entry is ``None``). ``if_match=<timestamp>`` (the
+        collection's, e.g. ``get_records().timestamp``; with ``safe``) makes
+        the deletion by filters conditional: see :meth:`delete_buckets`.
         """
         if records is None:
-            return self._delete_list(self._records_endpoint(collection, bucket), filters, if_exists)
+            endpoint = self._records_endpoint(collection, bucket)
+            return self._delete_list(endpoint, filters, if_exists, if_match, safe)
+        if if_match is not None:
+            raise TypeError(
+                "delete_records(): if_match= applies to deleting by filters; records given "
+                "as dicts are each deleted under their own last_modified."
+            )
         if filters:
             raise TypeError(
                 "delete_records() takes either records or filters, not both; "
@@ -1624,16 +1856,24 @@ class Client:
         return self._list(endpoint, filters, pages)
 
     def purge_history(
-        self, bucket: str | int | None = None, **filters: Any
+        self,
+        bucket: str | int | None = None,
+        *,
+        safe: bool = True,
+        if_match: int | str | None = None,
+        **filters: Any,
     ) -> list[dict[str, Any]]:
         """Delete the history entries of a bucket (those matching ``filters``, or all).
 
         Follows the server's pages until none is left; returns the deleted
-        entries. Needs the ``history`` capability.
+        entries. ``if_match=<timestamp>`` (the history's, e.g.
+        ``get_history().timestamp``; with ``safe``) sends ``If-Match``: see
+        :meth:`delete_buckets`. Needs the ``history`` capability.
         """
         endpoint = self.endpoints.get("history", bucket=self._bucket(bucket))
+        _list_timestamp(if_match)  # checked before the capability is read
         self._require("history", "purge_history")
-        return self._delete_list(endpoint, filters)
+        return self._delete_list(endpoint, filters, False, if_match, safe)
 
     def get_collection_snapshot(
         self, timestamp: int, collection: str | int | None = None, bucket: str | int | None = None
@@ -1848,22 +2088,39 @@ class Client:
         data: Mapping[str, Any] | None = None,
         permissions: Mapping[str, Iterable[str]] | None = None,
         mimetype: str | None = None,
+        *,
+        filename: str | None = None,
     ) -> dict[str, Any]:
         """Upload ``filepath`` as the attachment of record ``id``.
 
         ``POST .../records/{id}/attachment`` (multipart): replaces any previous
         attachment, creates the record if it does not exist, and merges
-        ``data``/``permissions`` into it. ``mimetype`` defaults to a guess from
-        the file name. Returns the attachment metadata (``filename``,
-        ``location``, ``hash``, ``mimetype``, ``size``), also stored in the
-        record's ``attachment`` field. A retried upload re-reads the file
-        from its start. Needs the ``attachments`` capability; not batchable.
+        ``data``/``permissions`` into it. ``filename`` is the name sent (and
+        stored in the metadata) instead of the file's own, as in
+        kinto-http.py: a name, without folders. ``mimetype`` defaults to a
+        guess from the name sent. Returns the attachment metadata
+        (``filename``, ``location``, ``hash``, ``mimetype``, ``size``), also
+        stored in the record's ``attachment`` field. A retried upload re-reads
+        the file from its start. Needs the ``attachments`` capability; not
+        batchable.
         """
         path = Path(filepath)
+        if filename is not None and (
+            not isinstance(filename, str)
+            or filename in ("", ".", "..")
+            or Path(filename).name != filename
+            or "\\" in filename
+            or _CONTROL_CHARS.search(filename)
+        ):
+            raise ValueError(
+                "add_attachment(): filename= must be a file name without folders or control "
+                f"characters, such as 'report.pdf'; got {filename!r}."
+            )
         if not path.is_file():
             raise FileNotFoundError(f"add_attachment(): {str(path)!r} is not a readable file.")
         data, permissions = payloads.unpack(data, permissions)
-        mimetype = mimetype or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        name = path.name if filename is None else filename
+        mimetype = mimetype or mimetypes.guess_type(name)[0] or "application/octet-stream"
         endpoint = self._attachment_endpoint(id, collection, bucket)
         self._require("attachments", "add_attachment")
         body = payloads.kinto_body(data, permissions)
@@ -1872,7 +2129,7 @@ class Client:
                 "POST",
                 endpoint,
                 body=body,
-                files={"attachment": (path.name, handle, mimetype)},
+                files={"attachment": (name, handle, mimetype)},
                 idempotent=True,  # uploading the same file again gives the same record
             )
             return self._send(request).body
@@ -1894,6 +2151,10 @@ class Client:
         filepath: str | os.PathLike[str] | None = None,
         collection: str | int | None = None,
         bucket: str | int | None = None,
+        *,
+        save_metadata: bool = False,
+        overwrite: bool = True,
+        chunk_size: int = _DOWNLOAD_CHUNK,
     ) -> str:
         """Download the attachment of a record to ``filepath``; returns the path written.
 
@@ -1907,7 +2168,23 @@ class Client:
         (:class:`KintoException`) and leaves any existing file untouched.
         Credentials are sent only when the file is on the Kinto server's own
         host. Not batchable.
+
+        As in kinto-http.py: ``save_metadata=True`` also writes the record
+        (its data, as JSON) to ``<path>.meta.json``; ``chunk_size`` is the
+        size of the pieces read and written (bytes). ``overwrite=False``
+        never replaces an existing file: one that already holds this
+        attachment (same size and sha256) is kept and nothing is downloaded;
+        any other raises :class:`FileExistsError` before anything is
+        downloaded (so does a ``.meta.json`` that differs from the record,
+        with ``save_metadata``). The default, ``overwrite=True``, always
+        downloads and replaces (kinto-http.py's default is ``False``, which
+        there re-downloads over an outdated file).
         """
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ValueError(
+                f"download_attachment(): chunk_size must be a positive number of bytes; "
+                f"got {chunk_size!r}."
+            )
         if isinstance(record_or_id, Mapping):
             record, _ = payloads.unpack(record_or_id, None)
         else:
@@ -1927,6 +2204,28 @@ class Client:
             raise FileNotFoundError(
                 f"download_attachment(): the folder of {str(target)!r} does not exist."
             )
+        meta_path = target.with_name(target.name + ".meta.json") if save_metadata else None
+        if not overwrite:
+            if (
+                meta_path is not None
+                and meta_path.exists()
+                and _read_json(meta_path) != dict(record)
+            ):
+                raise FileExistsError(
+                    f"download_attachment(): {str(meta_path)!r} exists and does not describe "
+                    "this record; pass overwrite=True to replace it, or another filepath."
+                )
+            if target.exists():
+                if not _holds(target, metadata, chunk_size):
+                    raise FileExistsError(
+                        f"download_attachment(): {str(target)!r} exists and is not this "
+                        "attachment (its size or sha256 differs); pass overwrite=True to "
+                        "replace it, or another filepath."
+                    )
+                logger.info("Attachment %s is already up to date: not downloaded", target)
+                if meta_path is not None:
+                    _write_json(meta_path, dict(record))
+                return str(target)
         request = Request(
             "GET",
             url,
@@ -1944,9 +2243,11 @@ class Client:
             ) from None
         assert raw is not None
         try:
-            _stream_to(raw, target, url, metadata)
+            _stream_to(raw, target, url, metadata, chunk_size, overwrite)
         finally:
             raw.close()
+        if meta_path is not None:
+            _write_json(meta_path, dict(record))
         return str(target)
 
     def _attachment_endpoint(self, id: Any, collection: Any, bucket: Any) -> str:
@@ -1969,16 +2270,36 @@ class Client:
     # Remote Settings: the review workflow of its signer plugin, and changesets
 
     def _review(
-        self, caller: str, fields: dict[str, str], id: Any, bucket: Any, last_modified: Any
+        self,
+        caller: str,
+        fields: dict[str, str],
+        id: Any,
+        bucket: Any,
+        last_modified: Any,
+        data: Any = None,
+        permissions: Any = None,
+        safe: bool = True,
+        original: Any = None,
     ) -> Any:
-        """Merge ``fields`` (status and comment) into a collection: nothing else."""
+        """Merge ``fields`` (status and comment) into a collection, with the
+        caller's ``data`` and ``permissions`` if any: nothing else."""
         for name, value in fields.items():
             if not isinstance(value, str):
                 raise TypeError(f"{caller}(): the {name} must be a string; got {value!r}.")
+        data, permissions = payloads.unpack(data, permissions)
+        clash = sorted(k for k in fields if data is not None and k in data and data[k] != fields[k])
+        if clash:
+            raise ValueError(
+                f"{caller}() sets {' and '.join(clash)} itself, so data= cannot set "
+                "a different value: leave it out of data=."
+            )
+        id, last_modified = self._from_original(caller, original, id, last_modified)
+        bucket = self._origin_bucket(original, bucket)
         endpoint = self.endpoints.get(
             "collection", bucket=self._bucket(bucket), collection=self._collection(id)
         )
-        return self._update(endpoint, fields, None, True, last_modified, "patch")
+        body = fields if data is None else {**data, **fields}
+        return self._update(endpoint, body, permissions, safe, last_modified, "patch")
 
     def request_review(
         self,
@@ -1987,6 +2308,10 @@ class Client:
         bucket: str | None = None,
         *,
         last_modified: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        safe: bool = True,
+        original: Mapping[str, Any] | None = None,
     ) -> Any:
         """Ask for a review of a collection's changes (Remote Settings signer plugin).
 
@@ -1995,9 +2320,18 @@ class Client:
         other fields are not touched. ``last_modified`` (the collection's, as
         read) sends ``If-Match``: refused (412) if it changed since. Returns
         the collection as stored (``None`` in a batch: see its results).
+
+        As kinto-http.py passes them to ``patch_collection``, these methods
+        also take ``data=`` (more fields merged in the same PATCH; the status
+        and comment are the method's), ``permissions=``, ``safe=`` and
+        ``original=`` (the collection read earlier: its id and
+        ``last_modified``, see :meth:`patch_collection`). Left out, only the
+        status and comment are written.
         """
         fields = {"status": "to-review", "last_editor_comment": message}
-        return self._review("request_review", fields, id, bucket, last_modified)
+        return self._review(
+            "request_review", fields, id, bucket, last_modified, data, permissions, safe, original
+        )
 
     def approve_changes(
         self,
@@ -2005,10 +2339,17 @@ class Client:
         bucket: str | None = None,
         *,
         last_modified: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        safe: bool = True,
+        original: Mapping[str, Any] | None = None,
     ) -> Any:
         """Approve the changes under review: ``{'status': 'to-sign'}``, which
         makes the signer plugin sign and publish them. See :meth:`request_review`."""
-        return self._review("approve_changes", {"status": "to-sign"}, id, bucket, last_modified)
+        fields = {"status": "to-sign"}
+        return self._review(
+            "approve_changes", fields, id, bucket, last_modified, data, permissions, safe, original
+        )
 
     def decline_changes(
         self,
@@ -2017,12 +2358,18 @@ class Client:
         bucket: str | None = None,
         *,
         last_modified: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        safe: bool = True,
+        original: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send the changes under review back to the editors:
         ``{'status': 'work-in-progress', 'last_reviewer_comment': message}``.
         See :meth:`request_review`."""
         fields = {"status": "work-in-progress", "last_reviewer_comment": message}
-        return self._review("decline_changes", fields, id, bucket, last_modified)
+        return self._review(
+            "decline_changes", fields, id, bucket, last_modified, data, permissions, safe, original
+        )
 
     def rollback_changes(
         self,
@@ -2031,13 +2378,19 @@ class Client:
         bucket: str | None = None,
         *,
         last_modified: int | None = None,
+        data: Mapping[str, Any] | None = None,
+        permissions: Mapping[str, Iterable[str]] | None = None,
+        safe: bool = True,
+        original: Mapping[str, Any] | None = None,
     ) -> Any:
         """Drop the changes not yet published:
         ``{'status': 'to-rollback', 'last_editor_comment': message}``, on which
         the signer plugin resets the collection to its published records.
         See :meth:`request_review`."""
         fields = {"status": "to-rollback", "last_editor_comment": message}
-        return self._review("rollback_changes", fields, id, bucket, last_modified)
+        return self._review(
+            "rollback_changes", fields, id, bucket, last_modified, data, permissions, safe, original
+        )
 
     def get_changeset(
         self,
@@ -2114,6 +2467,18 @@ def _etag(headers: Mapping[str, str]) -> int | None:
         return None
 
 
+def _list_timestamp(if_match: Any) -> Any:
+    """``if_match=`` of a plural delete, checked: a list's timestamp, or ``None``."""
+    if if_match is not None and (
+        isinstance(if_match, bool) or not isinstance(if_match, (int, str))
+    ):
+        raise TypeError(
+            "if_match must be the list's timestamp (an int, such as "
+            f"get_records().timestamp); got {if_match!r}."
+        )
+    return if_match
+
+
 def _merge_repeats(objects: list[Any]) -> None:
     """Keep one object per id, where it first came, with its latest version.
 
@@ -2171,7 +2536,8 @@ def _describe(value: Any) -> str:
 _ACCOUNT_ID = re.compile(r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$")
 #: What a heartbeat may answer with its checks: 503, some of them failing.
 _UNHEALTHY = frozenset({503})
-_DOWNLOAD_CHUNK = 64 * 1024
+#: Characters a file name sent to the server may not hold (they would break the header).
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _attachment_name(metadata: Mapping[str, Any], url: str) -> str:
@@ -2183,8 +2549,50 @@ def _attachment_name(metadata: Mapping[str, Any], url: str) -> str:
     raise KintoException(f"Cannot name the file of {url}: pass filepath= with a file name.")
 
 
-def _stream_to(raw: requests.Response, target: Path, url: str, metadata: Mapping[str, Any]) -> None:
-    """Write ``raw``'s body to ``target`` through a temporary file, checked first."""
+def _holds(path: Path, metadata: Mapping[str, Any], chunk_size: int) -> bool:
+    """Whether the file at ``path`` is the attachment ``metadata`` describes
+    (its size and sha256; unknown when the metadata lacks either)."""
+    size, expected = metadata.get("size"), str(metadata.get("hash") or "").lower()
+    if not path.is_file() or not expected or path.stat().st_size != size:
+        return False
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest() == expected
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, or ``None`` when it holds none."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Write ``value`` as JSON to ``path`` through a temporary file (atomic)."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
+    try:
+        partial.write_text(json.dumps(value, sort_keys=True, indent=2), encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _stream_to(
+    raw: requests.Response,
+    target: Path,
+    url: str,
+    metadata: Mapping[str, Any],
+    chunk_size: int = _DOWNLOAD_CHUNK,
+    overwrite: bool = True,
+) -> None:
+    """Write ``raw``'s body to ``target`` through a temporary file, checked first.
+
+    Without ``overwrite``, a file that appeared at ``target`` meanwhile is
+    left alone (:class:`FileExistsError`).
+    """
     expected_size = metadata.get("size")
     if isinstance(expected_size, bool) or not isinstance(expected_size, int):
         expected_size = None
@@ -2195,7 +2603,7 @@ def _stream_to(raw: requests.Response, target: Path, url: str, metadata: Mapping
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as out:
-            for chunk in raw.iter_content(chunk_size=_DOWNLOAD_CHUNK):
+            for chunk in raw.iter_content(chunk_size=chunk_size):
                 size += len(chunk)
                 if expected_size is not None and size > expected_size:
                     break  # more than announced: no need to read the rest
@@ -2216,6 +2624,9 @@ def _stream_to(raw: requests.Response, target: Path, url: str, metadata: Mapping
                 f"The file downloaded from {url} does not match the record's attachment "
                 f"metadata ({'; '.join(problems)}): {str(target)!r} was left untouched."
             )
+        if not overwrite:
+            _install_new(partial, target)
+            return
         if target.exists():
             shutil.copymode(target, partial)
         os.replace(partial, target)
@@ -2228,3 +2639,19 @@ def _stream_to(raw: requests.Response, target: Path, url: str, metadata: Mapping
         ) from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _install_new(partial: Path, target: Path) -> None:
+    """Give ``partial`` the name ``target`` only if no file has it (no replacing)."""
+    refused = FileExistsError(
+        f"download_attachment(): {str(target)!r} was created while downloading; left "
+        "untouched (overwrite=False)."
+    )
+    try:
+        os.link(partial, target)  # fails if target exists: atomic
+    except FileExistsError:
+        raise refused from None
+    except OSError:  # a file system without hard links
+        if target.exists():
+            raise refused from None
+        os.replace(partial, target)

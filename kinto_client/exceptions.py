@@ -83,6 +83,37 @@ class BucketNotFound(KintoHTTPError):
         return f"Bucket {self.message!r} not found, or not readable with these credentials{status}."
 
 
+class CollectionNotFound(KintoHTTPError):
+    """The collection (or its bucket) does not exist or cannot be read.
+
+    Raised by :meth:`~kinto_client.Client.get_collection` for a 403 or 404
+    answer, as kinto-http.py raises its ``CollectionNotFound``: a
+    :class:`KintoHTTPError` (with ``status_code``, ``request`` and
+    ``response``), so code catching ``KintoHTTPError`` or ``KintoException``
+    (all that kinto-client 4.0 raised there) catches it too. ``message`` is
+    the collection's name, ``bucket`` its bucket's; ``str()`` says what
+    happened.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        exception: BaseException | None = None,
+        *,
+        bucket: str | None = None,
+    ) -> None:
+        super().__init__(message, exception)
+        self.bucket = bucket
+
+    def __str__(self) -> str:
+        where = f" in bucket {self.bucket!r}" if self.bucket is not None else ""
+        found = f"{self.message!r}{where} not found, or not readable with these credentials"
+        if self.exception is None:
+            return f"Collection {found}."
+        # The server's error first, as kinto-client 4.0 worded it ("404 - {...}").
+        return f"{self.exception} (collection {found})"
+
+
 class KintoConnectionError(KintoException, requests.exceptions.ConnectionError):
     """The server could not be reached, or the connection dropped."""
 

@@ -73,7 +73,7 @@ def test_strings():
     assert parse_auth("Bearer abc") == BearerTokenAuth("abc")
     assert parse_auth("Bearer+OIDC abc") == BearerTokenAuth("abc", type="Bearer+OIDC")
     assert parse_auth("alice:pa:ss") == BasicAuth("alice", "pa:ss")
-    with pytest.raises(ValueError, match="neither form"):
+    with pytest.raises(ValueError, match="none of these forms"):
         parse_auth("alice")
 
 

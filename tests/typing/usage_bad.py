@@ -32,6 +32,10 @@ def arguments(client: Client) -> None:
     client.patch_record(id="a", changes={"op": "add"})  # E: dict-item
     client.get_records(if_none_match=[1])  # E: call-overload
     client.get_collection(collection=None, bucket=b"blog")  # E: arg-type
+    client.delete_records(if_match=1.5)  # E: arg-type
+    client.patch_record({"a": 1}, original="r1")  # E: arg-type
+    client.download_attachment("r1", overwrite="no")  # E: arg-type
+    client.add_attachment("r1", "a.txt", "c", "b", None, None, None, "name.txt")  # E: call-arg
 
 
 async def async_results(client: AsyncClient) -> None:

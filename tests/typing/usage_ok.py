@@ -11,7 +11,15 @@ from typing import Any
 
 from typing_extensions import assert_type
 
-from kinto_client import AsyncClient, BucketNotFound, Client, KintoHTTPError, RecordList
+from kinto_client import (
+    AsyncClient,
+    BucketNotFound,
+    Client,
+    CollectionNotFound,
+    KintoHTTPError,
+    RecordList,
+    TokenAuth,
+)
 from kinto_client.client import NOT_MODIFIED, NotModified
 from kinto_client.types import KintoData, ObjectResponse, Permissions, Tombstone
 
@@ -83,6 +91,21 @@ def writes(client: Client) -> None:
     client.patch_collection(data={"sort": "title"}, collection="tasks")
     client.update_group("editors", data={"members": []}, method="put")
 
+    # kinto-http.py 11's options.
+    read = client.get_record("r1", _fields=["title"])
+    client.patch_record({"done": True}, original=read)
+    client.patch_collection({"sort": "title"}, original=client.get_collection("tasks"))
+    assert_type(client.delete_records(if_match=1712345678901), list[Tombstone | None])
+    assert_type(client.delete_buckets(safe=True, if_match="1712345678901"), list[Tombstone])
+    client.purge_history("blog", if_match=1712345678901)
+    client.request_review("please", data={"note": "v2"}, original=client.get_collection())
+    assert_type(client.add_attachment("r1", "a.txt", filename="b.txt"), dict[str, Any])
+    path: str = client.download_attachment(
+        "r1", "out", save_metadata=True, overwrite=False, chunk_size=1024
+    )
+    print(path, client.get_endpoint("group", group="editors"))
+    Client(server_url="http://localhost:8888/v1", auth=TokenAuth("abc", type="Basic"))
+
     deleted = client.delete_record("r1")
     assert_type(deleted, Tombstone | None)
     if deleted is not None:
@@ -105,6 +128,12 @@ def errors(client: Client) -> None:
         client.get_bucket("maybe")
     except BucketNotFound as exc:
         assert_type(exc.status_code, int | None)
+    except KintoHTTPError as exc:
+        print(exc.response)
+    try:
+        client.get_collection("maybe")
+    except CollectionNotFound as exc:
+        assert_type(exc.bucket, str | None)
     except KintoHTTPError as exc:
         print(exc.response)
 
