@@ -10,7 +10,6 @@ was committed, what failed, what may have been applied, and what was not sent.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections import defaultdict
@@ -22,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from kinto_client import payloads, utils
 from kinto_client.exceptions import KintoBatchException, KintoException, describe_body
 from kinto_client.legacy import LegacySession, is_sender
-from kinto_client.pipeline import NO_STATUSES, Request, Response
+from kinto_client.pipeline import NO_STATUSES, Request, Response, is_idempotent
 from kinto_client.retry import Failure, Retry
 from kinto_client.session import Session
 
@@ -36,6 +35,8 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 _JSON = "application/json"
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
 _GONE = frozenset({403, 404})
+#: methods that may be sent twice (a request may say otherwise)
+_IDEMPOTENT = frozenset(method for method in _METHODS if is_idempotent(method))
 #: What queueing answers: no status yet (shared: a response is never changed).
 _QUEUED = Response(None)
 
@@ -110,10 +111,10 @@ class Batch:
         of raising :class:`~kinto_client.exceptions.KintoBatchException`
         (and go on with the next chunks).
     :param keep_answers: keep each ``/batch`` answer whole, for :meth:`send`
-        to return. ``client.batch()`` keeps only the status and body of each
-        operation that succeeded (their response headers take more memory
-        than the records themselves); operations that did not succeed keep
-        everything.
+        to return. ``client.batch()`` does not: of each operation that
+        succeeded it keeps the status and the body of the answer, not the
+        answer's headers nor the body it sent (both take more memory than
+        the records); operations that did not succeed keep everything.
     """
 
     def __init__(
@@ -147,11 +148,17 @@ class Batch:
     def reset(self) -> None:
         """Empty the queue and forget any answers, to use this batch again."""
         self._sent = False
-        # One entry per queued operation, by position:
-        self._requests: list[Request] = []  # as sent: bodies and headers ready for /batch
-        self._paths: list[str] = []  # its path below the server URL, query included
+        # One entry per queued operation, by position, as /batch takes it:
+        self._methods: list[str] = []
+        #: {"path": ..., "body": ...}: the path below the server URL (query
+        #: included) and the body (checked copies, see json_ready); the
+        #: method and headers go in "defaults" when a whole chunk shares them
+        self._subs: list[dict[str, Any]] = []
+        self._headers: list[Mapping[str, str] | None] = []
         self._replies: list[dict[str, Any] | None] = []  # the server's answers
         # Only for the few operations concerned, by position:
+        self._tolerated: dict[int, frozenset[int]] = {}  # error statuses that are answers
+        self._idempotent: dict[int, bool] = {}  # where it differs from its method's
         self._errors: dict[int, KintoException] = {}  # the /batch call carrying it failed
         self._rolled_back: set[int] = set()  # undone by a later 409 in its /batch call
         self._uncertain: set[int] = set()  # may have been applied, no answer says so
@@ -188,7 +195,7 @@ class Batch:
         )
 
     def __repr__(self) -> str:
-        return f"<Batch {self.server_url} ({len(self._requests)} queued)>"
+        return f"<Batch {self.server_url} ({len(self._methods)} queued)>"
 
     def close(self) -> None:
         """Nothing to release: the batch holds no connection of its own."""
@@ -211,13 +218,17 @@ class Batch:
         if request.query or path[:1] != "/" or (self._prefix and path.startswith(self._prefix)):
             path = self._path(path, request.query)
         body = request.body
-        if (
-            body is not None
-            and (not body or not body.get("data", True) or method == "GET" or method == "HEAD")
-        ) or (headers is not None and type(headers) is not dict):
-            request = _as_sent(request)  # rare: most requests are queued as they are
-        self._requests.append(request)
-        self._paths.append(path)
+        if body is not None and (
+            not body or not body.get("data", True) or method == "GET" or method == "HEAD"
+        ):
+            body = _sendable(method, body)  # rare: most bodies are sent as they are
+        if request.tolerate:
+            self._tolerated[len(self._methods)] = request.tolerate
+        if request.idempotent is not (method in _IDEMPOTENT):
+            self._idempotent[len(self._methods)] = bool(request.idempotent)
+        self._methods.append(method)
+        self._subs.append({"path": path, "body": body} if body is not None else {"path": path})
+        self._headers.append(headers if type(headers) is dict or not headers else dict(headers))
         return _QUEUED
 
     def _refusal(self, request: Request) -> KintoException:
@@ -286,17 +297,31 @@ class Batch:
     @property
     def requests(self) -> list[dict[str, Any]]:
         """The queued sub-requests, as sent to ``/batch``."""
-        return [self._sub(i) for i in range(len(self._requests))]
+        return [self._sub(i) for i in range(len(self._methods))]
 
     def _sub(self, i: int) -> dict[str, Any]:
         """Operation ``i`` as one whole ``/batch`` sub-request."""
-        request = self._requests[i]
-        sub: dict[str, Any] = {"method": request.method, "path": self._paths[i]}
-        if request.body is not None:
-            sub["body"] = request.body
-        if request.headers:
-            sub["headers"] = request.headers
+        sub: dict[str, Any] = {"method": self._methods[i], **self._subs[i]}
+        if self._headers[i]:
+            sub["headers"] = self._headers[i]
         return sub
+
+    def _request(self, i: int) -> Request:
+        """Operation ``i`` as a request value (to settle a replay)."""
+        return Request(
+            self._methods[i],
+            self._subs[i]["path"],
+            body=self._subs[i].get("body"),
+            headers=self._headers[i],
+            idempotent=self._idempotent.get(i),
+            tolerate=self._tolerate(i),
+        )
+
+    def _tolerate(self, i: int) -> frozenset[int]:
+        return self._tolerated.get(i, NO_STATUSES)
+
+    def _is_idempotent(self, i: int) -> bool:
+        return self._idempotent.get(i, self._methods[i] in _IDEMPOTENT)
 
     # -- sending --------------------------------------------------------------
 
@@ -312,7 +337,7 @@ class Batch:
         operation: committed, failed, unknown, rolled back, or not sent.
         """
         self._sent = True
-        count = len(self._requests)
+        count = len(self._methods)
         self._replies = [None] * count
         answers: list[tuple[Any, Mapping[str, str]]] = []
         chunk_errors: list[KintoException] = []
@@ -386,6 +411,10 @@ class Batch:
                     answer.pop("headers", None)
                     answer.pop("path", None)
             if all_succeeded:
+                if slim:  # what was sent is on the server now: let it go (memory)
+                    subs = self._subs
+                    for i in pending:
+                        subs[i].pop("body", None)
                 return first  # the common case: nothing to decide
             self._answered_otherwise = True
             retry_later: list[int] = []
@@ -397,8 +426,8 @@ class Batch:
                 failure = Failure("status", status, headers.get("Retry-After"))
                 decision = policy.decide(
                     failure,
-                    method=self._requests[i].method,
-                    idempotent=bool(self._requests[i].idempotent),
+                    method=self._methods[i],
+                    idempotent=self._is_idempotent(i),
                     retries_done=retries,
                     elapsed=time.monotonic() - started,
                 )
@@ -425,17 +454,19 @@ class Batch:
 
     def _post(self, positions: Sequence[int]) -> Response:
         if isinstance(positions, range):
-            requests = self._requests[positions.start : positions.stop]
-            paths = self._paths[positions.start : positions.stop]
+            window = slice(positions.start, positions.stop)
+            methods, subs = self._methods[window], self._subs[window]
+            headers = self._headers[window]
         else:
-            requests = [self._requests[i] for i in positions]
-            paths = [self._paths[i] for i in positions]
+            methods = [self._methods[i] for i in positions]
+            subs = [self._subs[i] for i in positions]
+            headers = [self._headers[i] for i in positions]
         return self.session.dispatch(
             Request(
                 "POST",
                 "/batch",
-                body=_payload(requests, paths),
-                idempotent=all(request.idempotent for request in requests),
+                body=_payload(methods, subs, headers),
+                idempotent=all(self._is_idempotent(i) for i in positions),
             )
         )
 
@@ -449,7 +480,7 @@ class Batch:
         for i in pending:
             reply = self._reply(i)
             status = reply.get("status")
-            tolerate = self._requests[i].tolerate
+            tolerate = self._tolerate(i)
             self._rolled_back.discard(i)
             if status == 412 and status in tolerate:
                 existing = _existing(reply.get("body"))
@@ -457,7 +488,7 @@ class Batch:
                     reply["body"] = {"data": existing}
             elif (replayed or i in resent) and not self._ok(i):
                 # Its earlier attempt may have been applied: 412/404 may be our own.
-                settled = _settle(self.session, self._requests[i], status)
+                settled = _settle(self.session, self._request(i), status)
                 if settled is not None:
                     reply["status"], reply["body"] = settled.status, settled.body
             if not self._ok(i):
@@ -467,7 +498,7 @@ class Batch:
             # Kinto aborts the /batch transaction on a 409 sub-response: the
             # writes answered before it were rolled back. Send them again.
             for i in pending[: conflicts[-1]]:
-                if self._ok(i) and self._requests[i].method not in ("GET", "HEAD"):
+                if self._ok(i) and self._methods[i] not in ("GET", "HEAD"):
                     self._rolled_back.add(i)
             rolled = [i for i in pending if i in self._rolled_back]
             failed = sorted(set(failed) | set(rolled), key=list(pending).index)
@@ -480,23 +511,21 @@ class Batch:
 
     def _ok(self, i: int) -> bool:
         status = self._reply(i).get("status")
-        return _succeeded(status, self._requests[i].tolerate) and i not in self._rolled_back
+        return _succeeded(status, self._tolerate(i)) and i not in self._rolled_back
 
     @property
     def operations(self) -> list[Operation]:
         """Every queued operation with its outcome so far."""
-        return [self._operation(i) for i in range(len(self._requests))]
+        return [self._operation(i) for i in range(len(self._methods))]
 
     def _operation(self, i: int) -> Operation:
         reply = self._reply(i)
         rolled_back = i in self._rolled_back
-        uncertain = i in self._uncertain and not _succeeded(
-            reply.get("status"), self._requests[i].tolerate
-        )
+        uncertain = i in self._uncertain and not _succeeded(reply.get("status"), self._tolerate(i))
         return Operation(
             self._sub(i),
-            self._requests[i].method,
-            self._requests[i].tolerate,
+            self._methods[i],
+            self._tolerate(i),
             reply.get("status"),
             reply.get("body"),
             reply.get("headers"),
@@ -514,11 +543,11 @@ class Batch:
         create gives the existing object, ``{'data': {...}}``. An operation
         never answered (the batch failed first) gives ``None``.
         """
-        if len(self._replies) < len(self._requests):  # not sent yet
-            return [None] * len(self._requests)
+        if len(self._replies) < len(self._methods):  # not sent yet
+            return [None] * len(self._methods)
         bodies = [None if reply is None else reply.get("body") for reply in self._replies]
-        for i, request in enumerate(self._requests):
-            if request.tolerate and self._reply(i).get("status") in request.tolerate & _GONE:
+        for i, tolerate in self._tolerated.items():
+            if self._reply(i).get("status") in tolerate & _GONE:
                 bodies[i] = None
         return bodies
 
@@ -529,48 +558,39 @@ class Batch:
         return [op.as_dict() for op in self.operations if not op.ok]
 
 
-def _as_sent(request: Request) -> Request:
-    """``request`` as ``/batch`` takes it: no body on a read, no empty ``data``
-    (Kinto refuses ``{"data": {}}``), headers as a plain dict."""
-    body = request.body
-    if body is not None:
-        if request.method in ("GET", "HEAD"):
-            body = None
-        else:
-            if "data" in body and not body["data"]:
-                body = {k: v for k, v in body.items() if k != "data"}
-            body = body or None
-    headers = request.headers
-    if headers is not None and type(headers) is not dict:
-        headers = dict(headers)
-    return dataclasses.replace(request, body=body, headers=headers)
+def _sendable(method: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """``body`` as ``/batch`` takes it: none on a read, and no empty ``data``
+    (Kinto refuses ``{"data": {}}`` in a sub-request)."""
+    if method in ("GET", "HEAD"):
+        return None
+    if "data" in body and not body["data"]:
+        body = {k: v for k, v in body.items() if k != "data"}
+    return body or None
 
 
-def _payload(requests: list[Request], paths: list[str]) -> dict[str, Any]:
+def _payload(
+    methods: list[str], subs: list[dict[str, Any]], headers: list[Mapping[str, str] | None]
+) -> dict[str, Any]:
     """The body of one ``POST /batch``.
 
     A method or headers shared by every sub-request go once, in ``defaults``
     (the server merges them into each sub-request): most batches repeat
-    them, and leaving them out of each one halves the encoding work.
+    them, and writing them once halves the encoding work.
     """
-    method, headers = requests[0].method, requests[0].headers
-    same_method = all(request.method == method for request in requests)
-    same_headers = all(
-        request.headers is headers or request.headers == headers for request in requests
-    )
-    subs: list[dict[str, Any]] = []
-    for request, path in zip(requests, paths):
-        sub: dict[str, Any] = {"path": path}
-        if not same_method:
-            sub["method"] = request.method
-        if request.body is not None:
-            sub["body"] = request.body
-        if not same_headers and request.headers:
-            sub["headers"] = request.headers
-        subs.append(sub)
-    defaults: dict[str, Any] = {"method": method} if same_method else {}
-    if same_headers and headers:
-        defaults["headers"] = headers
+    same_method = methods.count(methods[0]) == len(methods)
+    same_headers = headers.count(headers[0]) == len(headers)
+    if not (same_method and same_headers):
+        subs = [
+            {
+                **({} if same_method else {"method": method}),
+                **sub,
+                **({"headers": sub_headers} if sub_headers and not same_headers else {}),
+            }
+            for method, sub, sub_headers in zip(methods, subs, headers)
+        ]
+    defaults: dict[str, Any] = {"method": methods[0]} if same_method else {}
+    if same_headers and headers[0]:
+        defaults["headers"] = headers[0]
     return {"defaults": defaults, "requests": subs} if defaults else {"requests": subs}
 
 

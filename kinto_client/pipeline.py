@@ -33,7 +33,7 @@ def is_idempotent(method: str) -> bool:
     return method in _IDEMPOTENT_METHODS
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Request:
     """One call to the server, built once by the client and never changed.
 
@@ -62,21 +62,49 @@ class Request:
 
     method: str
     path: str
-    body: Any = None
-    query: Mapping[str, Any] | None = None
-    headers: Mapping[str, str] | None = None
-    idempotent: bool | None = None
-    tolerate: frozenset[int] = NO_STATUSES
-    needs_answer: str | None = None
-    files: Any = None
-    stream: bool = False
-    authenticate: bool = True
-    timeout: Any = ...
-    extra: Mapping[str, Any] | None = None
+    body: Any
+    query: Mapping[str, Any] | None
+    headers: Mapping[str, str] | None
+    idempotent: bool
+    tolerate: frozenset[int]
+    needs_answer: str | None
+    files: Any
+    stream: bool
+    authenticate: bool
+    timeout: Any
+    extra: Mapping[str, Any] | None
 
-    def __post_init__(self) -> None:
-        if self.idempotent is None:
-            self.idempotent = self.method in _IDEMPOTENT_METHODS
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        tolerate: frozenset[int] = NO_STATUSES,
+        needs_answer: str | None = None,
+        files: Any = None,
+        stream: bool = False,
+        authenticate: bool = True,
+        timeout: Any = ...,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        # Written out (not generated) to fill in ``idempotent`` without a
+        # second call: one request value is built per call, batches make many.
+        self.method = method
+        self.path = path
+        self.body = body
+        self.query = query
+        self.headers = headers
+        self.idempotent = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        self.tolerate = tolerate
+        self.needs_answer = needs_answer
+        self.files = files
+        self.stream = stream
+        self.authenticate = authenticate
+        self.timeout = timeout
+        self.extra = extra
 
 
 @dataclass(slots=True)
