@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from conftest import AUTH
+from fault_proxy import FaultProxy, running
 
 from kinto_client import Client, KintoBatchException, KintoException
 
 CHUNK = 25  # kinto.batch_max_requests of the test server
+
+
+@pytest.fixture
+def proxy(server_url: str) -> Iterator[FaultProxy]:
+    """A recording proxy in front of the test server."""
+    with running(server_url) as p:
+        yield p
 
 
 @pytest.fixture
@@ -174,3 +185,68 @@ def test_an_unencodable_record_raises_when_queued(scoped):
             batch.create_record({"id": "fine"})
             batch.create_record(looped)
     assert scoped.get_records() == []  # nothing was sent
+
+
+# -- what each /batch request carries ------------------------------------------------------
+
+
+def batch_bodies(proxy: FaultProxy) -> list[dict[str, object]]:
+    return [json.loads(seen.body) for seen in proxy.requests("POST", "/batch")]
+
+
+def test_a_chunk_sharing_method_and_headers_sends_them_once(proxy, bucket, collection, raw):
+    client = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection)
+    with client.batch() as batch:
+        for i in range(3):
+            batch.create_record({"id": f"r{i}", "n": i})
+
+    (body,) = batch_bodies(proxy)
+    assert body["defaults"] == {"method": "PUT", "headers": {"If-None-Match": "*"}}
+    assert all(set(sub) == {"path", "body"} for sub in body["requests"]), body
+    assert [r["data"]["n"] for r in batch.results()] == [0, 1, 2]
+    assert sorted(r["id"] for r in client.get_records()) == ["r0", "r1", "r2"]
+
+
+def test_a_chunk_mixing_methods_and_headers_sends_each_its_own(
+    proxy, bucket, collection, raw, server_url
+):
+    client = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection)
+    kept = client.create_record({"id": "kept", "v": 1})["data"]
+    client.create_record({"id": "over", "v": 1})
+    client.create_record({"id": "gone"})
+    proxy.reset()
+
+    with client.batch() as batch:
+        batch.create_record({"id": "new"})  # PUT, If-None-Match: *
+        batch.create_record({"id": "over", "v": 2}, safe=False)  # PUT, no header
+        batch.update_record({"id": "kept", "v": 2}, last_modified=kept["last_modified"])
+        batch.patch_record(id="kept", data={"w": 3})  # PATCH
+        batch.delete_record("gone")  # DELETE
+
+    (body,) = batch_bodies(proxy)
+    subs = body["requests"]
+    assert "defaults" not in body, body
+    assert [sub["method"] for sub in subs] == ["PUT", "PUT", "PUT", "PATCH", "DELETE"]
+    assert subs[0]["headers"] == {"If-None-Match": "*"}
+    assert "headers" not in subs[1]
+    assert subs[2]["headers"] == {"If-Match": f'"{kept["last_modified"]}"'}
+    # Each one did what it says, no more: the unguarded PUT overwrote "over".
+    records = {r["id"]: r for r in client.get_records()}
+    assert set(records) == {"new", "over", "kept"}
+    assert records["over"]["v"] == 2
+    assert (records["kept"]["v"], records["kept"]["w"]) == (2, 3)
+
+
+def test_a_chunk_sharing_the_method_only_puts_headers_in_each(proxy, bucket, collection):
+    client = Client(server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection)
+    client.create_record({"id": "old", "v": 1})
+    proxy.reset()
+    with client.batch() as batch:
+        batch.create_record({"id": "fresh"})  # If-None-Match: *
+        batch.create_record({"id": "old", "v": 2}, safe=False)  # none
+
+    (body,) = batch_bodies(proxy)
+    assert body["defaults"] == {"method": "PUT"}
+    assert body["requests"][0]["headers"] == {"If-None-Match": "*"}
+    assert "headers" not in body["requests"][1]
+    assert client.get_record("old")["data"]["v"] == 2
