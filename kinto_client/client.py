@@ -1495,7 +1495,8 @@ class Client:
         changed since is fetched (``_since``, ``If-None-Match``): new and
         updated records are stored, deleted ones (tombstones) removed. With
         ``since=None`` everything is read and ``records`` becomes an exact
-        copy. Pages are applied one at a time.
+        copy. Pages are applied one at a time. In dry mode ``records`` is
+        left as it is and ``since`` returned.
         """
         endpoint = self._records_endpoint(collection, bucket)
         request = Request("GET", endpoint, needs_answer="Syncing")
@@ -1511,6 +1512,8 @@ class Client:
         timestamp = since
         for i, response in enumerate(self._pages(request)):
             if response.status == 304:  # nothing changed
+                return since
+            if response.simulated:  # dry mode: no server said what changed
                 return since
             if i == 0:
                 timestamp = _etag(response.headers) or timestamp

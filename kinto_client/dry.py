@@ -139,7 +139,7 @@ class DrySession(Session):
         status, headers, answer = self._answer(
             request.method, path, request.body, request.headers or {}, request.files
         )
-        return Response(status, headers, answer)
+        return Response(status, headers, answer, simulated=True)
 
     def _batch(self, url: str, body: Mapping[str, Any]) -> Response:
         subs = body.get("requests") or []
@@ -159,7 +159,7 @@ class DrySession(Session):
             responses.append(
                 {"status": status, "path": sub.get("path"), "body": answer, "headers": headers}
             )
-        return Response(200, {}, {"responses": responses})
+        return Response(200, {}, {"responses": responses}, simulated=True)
 
     def _route_path(self, url: str) -> str:
         """The path of ``url`` below the server URL, without the query."""

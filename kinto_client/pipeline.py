@@ -124,6 +124,9 @@ class Response:
     raw: requests.Response | None = field(default=None, repr=False)
     #: for a tolerated error status: the exception it would have raised
     error: KintoException | None = field(default=None, repr=False)
+    #: made up by dry mode (:class:`~kinto_client.dry.DrySession`): no
+    #: server gave it, so nothing local is changed on its word
+    simulated: bool = False
 
     @property
     def queued(self) -> bool:

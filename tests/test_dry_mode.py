@@ -246,6 +246,15 @@ def test_reads_lists_counts_and_deletes(dry):
     assert dry.batch_max_requests == 25
 
 
+def test_sync_leaves_the_local_records_as_they_are(dry, caplog):
+    cache = {"kept": {"id": "kept", "last_modified": 3}}
+    caplog.set_level(logging.DEBUG, logger="kinto_client")
+    assert dry.sync_records(cache) is None
+    assert dry.sync_records(cache, since=7) == 7
+    assert cache == {"kept": {"id": "kept", "last_modified": 3}}
+    assert sum("/records" in line.getMessage() for line in caplog.records) == 2  # shown
+
+
 def test_accounts_never_echo_the_password(dry):
     account = dry.create_account("bob", "account-PASSWORD")
     assert account["data"]["id"] == "bob"
