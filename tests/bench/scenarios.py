@@ -19,6 +19,7 @@ each implementation runs in its own interpreter and virtualenv.
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -259,6 +260,13 @@ def run(impl: str, kind: str, cfg: dict[str, Any]) -> dict[str, Any]:
     import requests  # noqa: F401
 
     records = [make_record(i) for i in range(cfg["size"])] if kind == "batch" else None
+    # Every run starts from a collected heap. Otherwise the garbage collector's
+    # counters are left wherever the imports put them, and whether a full
+    # collection (about a third of the floor's CPU in a batch) lands inside
+    # the timed scenario depends on how many objects each library's import
+    # happened to make, not on what the scenario does. The collector stays
+    # on: what the scenario's own objects cost it is counted.
+    gc.collect()
     result: dict[str, Any] = {"error": None}
     rss_base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if cfg.get("trace"):
