@@ -390,6 +390,7 @@ class Batch:
         retries = 0
         first: tuple[Any, Mapping[str, str]] | None = None
         replies = self._replies
+        rolled_back = self._rolled_back
         slim = not self.keep_answers
         resent: set[int] = set()
         while True:
@@ -405,7 +406,7 @@ class Batch:
                     raise KintoException(
                         f"/batch answered a sub-response without a status: {describe_body(answer)}"
                     )
-                if status >= 400 or i in self._rolled_back:
+                if status >= 400 or i in rolled_back:
                     all_succeeded = False
                 elif slim:  # a success keeps its status and body (memory)
                     answer.pop("headers", None)

@@ -1570,7 +1570,8 @@ class Client:
         ``server_id=True`` and no id, the server picks the id (``POST``):
         the record's id is then in the answer (or in ``batch.results()``).
         """
-        data, permissions = payloads.unpack(data if data is not None else {}, permissions)
+        if type(data) is not dict or "data" in data:  # not a plain record: see unpack
+            data, permissions = payloads.unpack(data if data is not None else {}, permissions)
         if bucket is None:
             bucket = self._bucket_name
         if collection is None:

@@ -75,13 +75,11 @@ class Endpoints:
         A missing (``None``) value raises :class:`KintoException` naming the
         endpoint and the field; so does a value that slugifies to nothing.
         """
-        try:
-            head, field, literal = self._heads[
-                endpoint, kwargs.get("bucket"), kwargs.get("collection")
-            ]
-        except (KeyError, TypeError):  # not built yet, or unhashable: _build says why
+        try:  # the paths of records (and collections) come back call after call
+            head, field, literal = self._heads[endpoint, kwargs["bucket"], kwargs["collection"]]
+            value = kwargs[field]
+        except (KeyError, TypeError):  # not built yet, a value missing or unhashable
             return self._build(endpoint, kwargs)
-        value = kwargs.get(field)
         if type(value) is str and _valid_as_is(value) is not None:
             return head + value + literal
         return self._build(endpoint, kwargs)
