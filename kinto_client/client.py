@@ -1545,7 +1545,7 @@ class Client:
         """
         bucket, collection = self._bucket(bucket), self._collection(collection)
         query = self._object_query("get_record", options)
-        endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=id)
+        endpoint = self.endpoints.record(bucket, collection, id)
         body = self._get(endpoint, query)
         if self._collection_name is not None:
             return body  # the origin only serves clients without a default collection
@@ -1583,7 +1583,7 @@ class Client:
             return self._send(Request("POST", endpoint, body=body)).body
         if record_id is None:
             record_id = utils.new_id()
-        endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
+        endpoint = self.endpoints.record(bucket, collection, record_id)
         data = payloads.with_id(data, record_id)
         return self._create(endpoint, data, permissions, safe, if_not_exists)
 
@@ -1607,7 +1607,7 @@ class Client:
         if record_id is None:
             raise MissingId("Unable to update a record, need an id.")
         bucket, collection = self._locate(obj, collection, bucket)
-        endpoint = self.endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
+        endpoint = self.endpoints.record(bucket, collection, record_id)
         if data is not None:
             data = payloads.with_id(data, record_id)
         return endpoint, data, permissions

@@ -84,6 +84,20 @@ class Endpoints:
             return head + value + literal
         return self._build(endpoint, kwargs)
 
+    def record(self, bucket: Any, collection: Any, id: Any) -> str:
+        """The path of one record: ``get('record', bucket=..., collection=...,
+        id=...)``, made once per record a client writes (no keyword
+        arguments to gather)."""
+        if type(self).get is Endpoints.get:  # else a subclass builds its own paths
+            try:
+                head, _, literal = self._heads["record", bucket, collection]
+            except (KeyError, TypeError):
+                pass
+            else:
+                if type(id) is str and _valid_as_is(id) is not None:
+                    return head + id + literal
+        return self.get("record", bucket=bucket, collection=collection, id=id)
+
     def _build(self, endpoint: str, kwargs: dict[str, Any]) -> str:
         try:
             path, steps = self._steps[endpoint]

@@ -141,3 +141,38 @@ def test_account_ids_keep_plus_dot_at_and_are_percent_encoded(user, segment):
 def test_account_ids_that_would_change_the_path_are_refused(user):
     with pytest.raises(KintoException, match="account endpoint"):
         Endpoints().get("account", user=user)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ("b", "c", "r1"),
+        ("b", "c", "Hôtel de ville"),
+        ("Mon bucket", "c", "r1"),
+        ("b", "c", 42),
+        ("b", "c", "r1"),  # again: from what get() remembered
+    ],
+)
+def test_record_is_the_record_endpoint(ids):
+    endpoints = Endpoints("/v1")
+    bucket, collection, record_id = ids
+    expected = endpoints.get("record", bucket=bucket, collection=collection, id=record_id)
+    assert endpoints.record(bucket, collection, record_id) == expected
+    assert endpoints.record(bucket, collection, record_id) == expected
+
+
+def test_record_refuses_what_get_refuses():
+    with pytest.raises(KintoException, match="id is missing"):
+        Endpoints().record("b", "c", None)
+    with pytest.raises(TypeError, match="string or an integer"):
+        Endpoints().record("b", "c", ["r"])
+
+
+def test_record_follows_a_subclass_get():
+    class Flat(Endpoints):
+        def get(self, endpoint: str, **kwargs: object) -> str:
+            return f"/{endpoint}/{kwargs.get('id')}"
+
+    flat = Flat()
+    Endpoints.get(flat, "record", bucket="b", collection="c", id="warm")  # remembered
+    assert flat.record("b", "c", "r1") == "/record/r1"
