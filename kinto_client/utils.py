@@ -203,16 +203,31 @@ def _ready(value: Any, depth: int) -> Any:
 def _ready_dict(value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
     if depth >= MAX_JSON_DEPTH:
         raise _NotJSON("too deep")
+    if type(value) is not dict:
+        return _ready_items(value, depth)
+    out = value.copy()  # at once; then only the values that are not plain are replaced
+    for key, item in value.items():
+        if type(key) is not str:
+            return _ready_items(value, depth)
+        kind = type(item)
+        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+            continue  # the common case, inline
+        try:
+            out[key] = _ready_list(item, depth + 1) if kind is list else _ready(item, depth + 1)
+        except _NotJSON as exc:
+            exc.path.insert(0, f".{key}")
+            raise
+    return out
+
+
+def _ready_items(value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
+    """:func:`_ready_dict` for any mapping: a new dict, its keys made JSON text."""
     out: dict[str, Any] = {}
     for key, item in value.items():
         if type(key) is not str:
             key = _json_key(key, value)
-        kind = type(item)
-        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
-            out[key] = item  # the common case, inline
-            continue
         try:
-            out[key] = _ready_list(item, depth + 1) if kind is list else _ready(item, depth + 1)
+            out[key] = _ready(item, depth + 1)
         except _NotJSON as exc:
             exc.path.insert(0, f".{key}")
             raise
@@ -222,6 +237,13 @@ def _ready_dict(value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
 def _ready_list(value: Any, depth: int) -> list[Any]:
     if depth >= MAX_JSON_DEPTH:
         raise _NotJSON("too deep")
+    for item in value:
+        kind = type(item)
+        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
+            continue
+        break
+    else:
+        return list(value)  # the common case: plain values only, copied at once
     items = []
     for index, item in enumerate(value):
         kind = type(item)
