@@ -160,8 +160,10 @@ def stored(
 # The second server (accounts, attachments), started only by the tests that use it.
 from conftest_oidc import openid_flush, openid_server  # noqa: E402, F401  (the openid server)
 from conftest_plugins import (  # noqa: E402, F401
+    files,
     plugins_client,
     plugins_flush,
     plugins_server,
     plugins_server_url,
+    source,
 )

@@ -124,3 +124,24 @@ def plugins_client(plugins_server: PluginsServer, plugins_flush: None) -> Iterat
     c = Client(server_url=plugins_server.url, auth=AUTH)
     yield c
     c.session.close()
+
+
+#: The file the attachment tests upload (a small CSV).
+ATTACHMENT = b"name,score\nada,3\nbob,5\n" * 50
+
+
+@pytest.fixture
+def files(plugins_client: Client) -> Client:
+    """A client on the plugins server whose bucket ``files`` and collection
+    ``docs`` exist."""
+    plugins_client.create_bucket("files")
+    plugins_client.create_collection("docs", bucket="files")
+    return plugins_client.clone(bucket="files", collection="docs")
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    """A local file to attach: ``scores.csv`` holding :data:`ATTACHMENT`."""
+    path = tmp_path / "scores.csv"
+    path.write_bytes(ATTACHMENT)
+    return path

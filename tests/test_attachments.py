@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from conftest_plugins import ATTACHMENT
 from fault_proxy import running
 
 from kinto_client import Client, Retry
@@ -28,22 +29,6 @@ from kinto_client.exceptions import (
 pytestmark = pytest.mark.functional
 
 AUTH = ("alexis", "p4ssw0rd")
-CONTENT = b"name,score\nada,3\nbob,5\n" * 50
-
-
-@pytest.fixture
-def setup(plugins_client: Client) -> Client:
-    """A client whose default bucket/collection exist on the plugins server."""
-    plugins_client.create_bucket("files")
-    plugins_client.create_collection("docs", bucket="files")
-    return plugins_client.clone(bucket="files", collection="docs")
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    path = tmp_path / "scores.csv"
-    path.write_bytes(CONTENT)
-    return path
 
 
 def stored_file(server, location: str) -> Path:
@@ -58,21 +43,21 @@ def leftovers(folder: Path) -> list[str]:
 # -- add_attachment ------------------------------------------------------------------------
 
 
-def test_add_attachment_uploads_the_file(setup, source, plugins_server):
-    meta = setup.add_attachment("r1", source)
+def test_add_attachment_uploads_the_file(files, source, plugins_server):
+    meta = files.add_attachment("r1", source)
     assert meta["filename"] == "scores.csv"
-    assert meta["size"] == len(CONTENT)
-    assert meta["hash"] == hashlib.sha256(CONTENT).hexdigest()
+    assert meta["size"] == len(ATTACHMENT)
+    assert meta["hash"] == hashlib.sha256(ATTACHMENT).hexdigest()
     assert meta["mimetype"] == "text/csv"
-    assert stored_file(plugins_server, meta["location"]).read_bytes() == CONTENT
-    assert requests.get(meta["location"], timeout=10).content == CONTENT
-    record = setup.get_record("r1")  # created by the upload
+    assert stored_file(plugins_server, meta["location"]).read_bytes() == ATTACHMENT
+    assert requests.get(meta["location"], timeout=10).content == ATTACHMENT
+    record = files.get_record("r1")  # created by the upload
     assert record["data"]["attachment"] == meta
 
 
-def test_add_attachment_merges_data_and_permissions(setup, source, plugins_server_url):
-    setup.create_record({"title": "Scores", "year": 2020}, id="r1")
-    setup.add_attachment(
+def test_add_attachment_merges_data_and_permissions(files, source, plugins_server_url):
+    files.create_record({"title": "Scores", "year": 2020}, id="r1")
+    files.add_attachment(
         "r1",
         str(source),
         data={"year": 2024},
@@ -85,14 +70,14 @@ def test_add_attachment_merges_data_and_permissions(setup, source, plugins_serve
     assert body["data"]["attachment"]["mimetype"] == "application/x-scores"
 
 
-def test_add_attachment_replaces_the_previous_file(setup, source, tmp_path, plugins_server):
-    first = setup.add_attachment("r1", source)
+def test_add_attachment_replaces_the_previous_file(files, source, tmp_path, plugins_server):
+    first = files.add_attachment("r1", source)
     other = tmp_path / "other.txt"
     other.write_bytes(b"second version")
-    second = setup.add_attachment("r1", other)
+    second = files.add_attachment("r1", other)
     assert not stored_file(plugins_server, first["location"]).exists()
     assert stored_file(plugins_server, second["location"]).read_bytes() == b"second version"
-    assert setup.get_record("r1")["data"]["attachment"]["filename"] == "other.txt"
+    assert files.get_record("r1")["data"]["attachment"]["filename"] == "other.txt"
 
 
 def test_a_retried_upload_sends_the_whole_file_again(
@@ -106,35 +91,35 @@ def test_a_retried_upload_sends_the_whole_file_again(
         meta = client.add_attachment("r1", source, bucket="files", collection="docs")
         uploads = proxy.requests("POST", "/attachment")
     assert len(uploads) == 2
-    assert all(CONTENT in upload.body for upload in uploads)  # re-read from its start
+    assert all(ATTACHMENT in upload.body for upload in uploads)  # re-read from its start
     assert len(uploads[0].body) == len(uploads[1].body)  # (only the boundaries differ)
-    assert meta["hash"] == hashlib.sha256(CONTENT).hexdigest()
-    assert stored_file(plugins_server, meta["location"]).read_bytes() == CONTENT
+    assert meta["hash"] == hashlib.sha256(ATTACHMENT).hexdigest()
+    assert stored_file(plugins_server, meta["location"]).read_bytes() == ATTACHMENT
 
 
-def test_add_attachment_checks_its_input_before_sending(setup, tmp_path):
+def test_add_attachment_checks_its_input_before_sending(files, tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a readable file"):
-        setup.add_attachment("r1", tmp_path / "missing.csv")
+        files.add_attachment("r1", tmp_path / "missing.csv")
     with pytest.raises(FileNotFoundError):
-        setup.add_attachment("r1", tmp_path)  # a folder
+        files.add_attachment("r1", tmp_path)  # a folder
     with pytest.raises(KintoHTTPError) as exc_info:
-        setup.get_record("r1")
+        files.get_record("r1")
     assert exc_info.value.status_code == 404
 
 
-def test_add_attachment_refuses_a_batch(setup, source):
+def test_add_attachment_refuses_a_batch(files, source):
     with (
         pytest.raises(KintoException, match="File uploads cannot go through /batch"),
-        setup.batch() as batch,
+        files.batch() as batch,
     ):
         batch.add_attachment("r1", source)
 
 
-def test_add_attachment_refused_extension(setup, tmp_path):
+def test_add_attachment_refused_extension(files, tmp_path):
     path = tmp_path / "tool.exe"
     path.write_bytes(b"MZ")
     with pytest.raises(KintoHTTPError) as exc_info:
-        setup.add_attachment("r1", path)
+        files.add_attachment("r1", path)
     assert exc_info.value.status_code == 400
     assert "extension is not allowed" in str(exc_info.value)
 
@@ -142,84 +127,84 @@ def test_add_attachment_refused_extension(setup, tmp_path):
 # -- remove_attachment ---------------------------------------------------------------------
 
 
-def test_remove_attachment(setup, source, plugins_server):
-    meta = setup.add_attachment("r1", source, data={"title": "kept"})
-    setup.remove_attachment("r1")
-    record = setup.get_record("r1")["data"]
+def test_remove_attachment(files, source, plugins_server):
+    meta = files.add_attachment("r1", source, data={"title": "kept"})
+    files.remove_attachment("r1")
+    record = files.get_record("r1")["data"]
     assert record["attachment"] is None
     assert record["title"] == "kept"
     assert not stored_file(plugins_server, meta["location"]).exists()
 
 
-def test_remove_attachment_in_a_batch(setup, source, plugins_server):
-    meta = setup.add_attachment("r1", source)
-    with setup.batch() as batch:
+def test_remove_attachment_in_a_batch(files, source, plugins_server):
+    meta = files.add_attachment("r1", source)
+    with files.batch() as batch:
         batch.remove_attachment("r1")
         batch.patch_record({"title": "no file"}, id="r1")
-    record = setup.get_record("r1")["data"]
+    record = files.get_record("r1")["data"]
     assert (record["attachment"], record["title"]) == (None, "no file")
     assert not stored_file(plugins_server, meta["location"]).exists()
 
 
-def test_deleting_the_record_deletes_its_file(setup, source, plugins_server):
-    meta = setup.add_attachment("r1", source)
-    setup.delete_record("r1")
+def test_deleting_the_record_deletes_its_file(files, source, plugins_server):
+    meta = files.add_attachment("r1", source)
+    files.delete_record("r1")
     assert not stored_file(plugins_server, meta["location"]).exists()
 
 
 # -- download_attachment -------------------------------------------------------------------
 
 
-def test_download_by_id_into_a_folder(setup, source, tmp_path):
-    setup.add_attachment("r1", source)
+def test_download_by_id_into_a_folder(files, source, tmp_path):
+    files.add_attachment("r1", source)
     target_dir = tmp_path / "downloads"
     target_dir.mkdir()
-    path = setup.download_attachment("r1", target_dir)
+    path = files.download_attachment("r1", target_dir)
     assert path == str(target_dir / "scores.csv")
-    assert Path(path).read_bytes() == CONTENT
+    assert Path(path).read_bytes() == ATTACHMENT
     assert leftovers(target_dir) == []
 
 
-def test_download_a_record_to_a_file_name(setup, source, tmp_path):
-    setup.add_attachment("r1", source)
-    record = setup.get_record("r1")
-    path = setup.download_attachment(record, tmp_path / "copy.csv")
-    assert Path(path).read_bytes() == CONTENT
+def test_download_a_record_to_a_file_name(files, source, tmp_path):
+    files.add_attachment("r1", source)
+    record = files.get_record("r1")
+    path = files.download_attachment(record, tmp_path / "copy.csv")
+    assert Path(path).read_bytes() == ATTACHMENT
     # The data dict alone works too.
-    again = setup.download_attachment(record["data"], tmp_path / "again.csv")
-    assert Path(again).read_bytes() == CONTENT
+    again = files.download_attachment(record["data"], tmp_path / "again.csv")
+    assert Path(again).read_bytes() == ATTACHMENT
 
 
-def test_download_to_the_current_directory(setup, source, tmp_path, monkeypatch):
-    setup.add_attachment("r1", source)
+def test_download_to_the_current_directory(files, source, tmp_path, monkeypatch):
+    files.add_attachment("r1", source)
     workdir = tmp_path / "cwd"
     workdir.mkdir()
     monkeypatch.chdir(workdir)
-    path = setup.download_attachment("r1")
+    path = files.download_attachment("r1")
     assert Path(path) == workdir / "scores.csv"
-    assert (workdir / "scores.csv").read_bytes() == CONTENT
+    assert (workdir / "scores.csv").read_bytes() == ATTACHMENT
 
 
-def test_download_replaces_an_existing_file_keeping_its_mode(setup, source, tmp_path):
-    setup.add_attachment("r1", source)
+def test_download_replaces_an_existing_file_keeping_its_mode(files, source, tmp_path):
+    files.add_attachment("r1", source)
     target = tmp_path / "scores.csv"
     target.write_bytes(b"old content")
     os.chmod(target, 0o640)
-    setup.download_attachment("r1", target)
-    assert target.read_bytes() == CONTENT
+    files.download_attachment("r1", target)
+    assert target.read_bytes() == ATTACHMENT
     assert target.stat().st_mode & 0o777 == 0o640
 
 
 def test_a_hash_mismatch_leaves_the_existing_file_untouched(
-    setup, source, tmp_path, plugins_server
+    files, source, tmp_path, plugins_server
 ):
-    meta = setup.add_attachment("r1", source)
+    meta = files.add_attachment("r1", source)
     stored = stored_file(plugins_server, meta["location"])
-    stored.write_bytes(CONTENT.replace(b"ada", b"eve"))  # same size, other bytes
+    stored.write_bytes(ATTACHMENT.replace(b"ada", b"eve"))  # same size, other bytes
     target = tmp_path / "scores.csv"
     target.write_bytes(b"the previous download")
     with pytest.raises(KintoException) as exc_info:
-        setup.download_attachment("r1", target)
+        files.download_attachment("r1", target)
     message = str(exc_info.value)
     assert "does not match the record's attachment metadata" in message
     assert f"instead of {meta['hash']}" in message
@@ -228,59 +213,59 @@ def test_a_hash_mismatch_leaves_the_existing_file_untouched(
     assert leftovers(tmp_path) == []
 
 
-def test_a_size_mismatch_is_detected(setup, source, tmp_path, plugins_server):
-    meta = setup.add_attachment("r1", source)
+def test_a_size_mismatch_is_detected(files, source, tmp_path, plugins_server):
+    meta = files.add_attachment("r1", source)
     stored = stored_file(plugins_server, meta["location"])
-    stored.write_bytes(CONTENT[:100])
-    with pytest.raises(KintoException, match=f"100 bytes instead of {len(CONTENT)}"):
-        setup.download_attachment("r1", tmp_path / "short.csv")
-    stored.write_bytes(CONTENT + b"more")
-    with pytest.raises(KintoException, match=f"more than the {len(CONTENT)} bytes"):
-        setup.download_attachment("r1", tmp_path / "long.csv")
+    stored.write_bytes(ATTACHMENT[:100])
+    with pytest.raises(KintoException, match=f"100 bytes instead of {len(ATTACHMENT)}"):
+        files.download_attachment("r1", tmp_path / "short.csv")
+    stored.write_bytes(ATTACHMENT + b"more")
+    with pytest.raises(KintoException, match=f"more than the {len(ATTACHMENT)} bytes"):
+        files.download_attachment("r1", tmp_path / "long.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scores.csv"]  # only the source
 
 
-def test_a_missing_file_raises_and_keeps_the_target(setup, source, tmp_path, plugins_server):
-    meta = setup.add_attachment("r1", source)
+def test_a_missing_file_raises_and_keeps_the_target(files, source, tmp_path, plugins_server):
+    meta = files.add_attachment("r1", source)
     stored_file(plugins_server, meta["location"]).unlink()
     target = tmp_path / "scores.csv"
     with pytest.raises(KintoHTTPError) as exc_info:
-        setup.download_attachment("r1", target)
+        files.download_attachment("r1", target)
     assert exc_info.value.status_code == 404
     assert "Downloading the attachment of record 'r1'" in str(exc_info.value)
-    assert target.read_bytes() == CONTENT  # the source file, same name, untouched
+    assert target.read_bytes() == ATTACHMENT  # the source file, same name, untouched
     assert leftovers(tmp_path) == []
 
 
-def test_a_record_without_attachment(setup, tmp_path):
-    setup.create_record({"title": "plain"}, id="r1")
+def test_a_record_without_attachment(files, tmp_path):
+    files.create_record({"title": "plain"}, id="r1")
     with pytest.raises(KintoException, match="has no attachment"):
-        setup.download_attachment("r1", tmp_path)
+        files.download_attachment("r1", tmp_path)
     with pytest.raises(KintoHTTPError):
-        setup.download_attachment("missing", tmp_path)
+        files.download_attachment("missing", tmp_path)
 
 
-def test_a_relative_location_is_resolved_against_the_base_url(setup, source, tmp_path):
-    meta = setup.add_attachment("r1", source)
-    record = setup.get_record("r1")["data"]
+def test_a_relative_location_is_resolved_against_the_base_url(files, source, tmp_path):
+    meta = files.add_attachment("r1", source)
+    record = files.get_record("r1")["data"]
     record["attachment"]["location"] = urlsplit(meta["location"]).path.lstrip("/")
-    path = setup.download_attachment(record, tmp_path / "out.csv")
-    assert Path(path).read_bytes() == CONTENT
+    path = files.download_attachment(record, tmp_path / "out.csv")
+    assert Path(path).read_bytes() == ATTACHMENT
 
 
-def test_download_into_a_missing_folder(setup, source, tmp_path):
-    setup.add_attachment("r1", source)
+def test_download_into_a_missing_folder(files, source, tmp_path):
+    files.add_attachment("r1", source)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        setup.download_attachment("r1", tmp_path / "nowhere" / "file.csv")
+        files.download_attachment("r1", tmp_path / "nowhere" / "file.csv")
 
 
-def test_the_file_name_from_the_server_cannot_escape_the_folder(setup, source, tmp_path):
-    setup.add_attachment("r1", source)
-    record = setup.get_record("r1")["data"]
+def test_the_file_name_from_the_server_cannot_escape_the_folder(files, source, tmp_path):
+    files.add_attachment("r1", source)
+    record = files.get_record("r1")["data"]
     record["attachment"]["filename"] = "../../escape.csv"
     folder = tmp_path / "inside"
     folder.mkdir()
-    path = setup.download_attachment(record, folder)
+    path = files.download_attachment(record, folder)
     assert path == str(folder / "escape.csv")
     assert not (tmp_path.parent / "escape.csv").exists()
 
@@ -288,16 +273,16 @@ def test_the_file_name_from_the_server_cannot_escape_the_folder(setup, source, t
 # -- where credentials go ------------------------------------------------------------------
 
 
-def test_credentials_are_not_sent_to_another_host(setup, source, plugins_server, tmp_path):
-    meta = setup.add_attachment("r1", source)
+def test_credentials_are_not_sent_to_another_host(files, source, plugins_server, tmp_path):
+    meta = files.add_attachment("r1", source)
     path = urlsplit(meta["location"]).path
     with running(plugins_server.files.url) as files_proxy:
-        record = setup.get_record("r1")["data"]
+        record = files.get_record("r1")["data"]
         record["attachment"]["location"] = files_proxy.url + path
-        setup.download_attachment(record, tmp_path / "out.csv")
+        files.download_attachment(record, tmp_path / "out.csv")
         (seen,) = files_proxy.requests("GET", path)
     assert "Authorization" not in seen.headers
-    assert (tmp_path / "out.csv").read_bytes() == CONTENT
+    assert (tmp_path / "out.csv").read_bytes() == ATTACHMENT
 
 
 def test_credentials_are_sent_to_the_kinto_host(plugins_server_url, plugins_flush, tmp_path):

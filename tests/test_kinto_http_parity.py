@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import AUTH, read_all
+from conftest_plugins import ATTACHMENT
 
 import kinto_client
 from kinto_client import (
@@ -394,22 +395,6 @@ def test_review_data_cannot_change_the_status(proxy, bucket, collection):
 
 # -- attachments: filename=, save_metadata=, overwrite=, chunk_size= --------------------------
 
-CONTENT = b"name,score\nada,3\nbob,5\n" * 50
-
-
-@pytest.fixture
-def files(plugins_client: Client) -> Client:
-    plugins_client.create_bucket("files")
-    plugins_client.create_collection("docs", bucket="files")
-    return plugins_client.clone(bucket="files", collection="docs")
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    path = tmp_path / "scores.csv"
-    path.write_bytes(CONTENT)
-    return path
-
 
 def test_add_attachment_filename(files, source, plugins_server_url):
     meta = files.add_attachment("r1", source, filename="renamed.txt")
@@ -418,7 +403,7 @@ def test_add_attachment_filename(files, source, plugins_server_url):
     url = f"{plugins_server_url}/buckets/files/collections/docs/records/r1"
     stored = requests.get(url, auth=AUTH, timeout=10).json()["data"]["attachment"]
     assert stored["filename"] == "renamed.txt"
-    assert stored["hash"] == hashlib.sha256(CONTENT).hexdigest()
+    assert stored["hash"] == hashlib.sha256(ATTACHMENT).hexdigest()
     assert files.add_attachment("r2", source)["filename"] == "scores.csv"  # default: its own
 
 
@@ -435,7 +420,7 @@ def test_download_attachment_save_metadata(files, source, tmp_path):
     files.add_attachment("r1", source)
     record = files.get_record("r1")["data"]
     path = Path(files.download_attachment(record, tmp_path / "out.csv", save_metadata=True))
-    assert path.read_bytes() == CONTENT
+    assert path.read_bytes() == ATTACHMENT
     meta = tmp_path / "out.csv.meta.json"
     assert json.loads(meta.read_text()) == record
     files.download_attachment(record, tmp_path / "plain.csv")
@@ -452,17 +437,17 @@ def test_download_attachment_overwrite_false(files, source, tmp_path):
     assert target.read_bytes() == b"my own work"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
     # The same content is kept as it is: not downloaded again (the same inode).
-    target.write_bytes(CONTENT)
+    target.write_bytes(ATTACHMENT)
     inode = target.stat().st_ino
     assert files.download_attachment(record, target, overwrite=False) == str(target)
     assert target.stat().st_ino == inode
     # The default (overwrite=True) downloads and replaces.
     files.download_attachment(record, target)
-    assert target.stat().st_ino != inode and target.read_bytes() == CONTENT
+    assert target.stat().st_ino != inode and target.read_bytes() == ATTACHMENT
     # No file yet: downloaded.
     fresh = tmp_path / "fresh.csv"
     files.download_attachment(record, fresh, overwrite=False, save_metadata=True)
-    assert fresh.read_bytes() == CONTENT
+    assert fresh.read_bytes() == ATTACHMENT
     # A metadata file that describes something else is not replaced either.
     (tmp_path / "fresh.csv.meta.json").write_text('{"mine": true}')
     with pytest.raises(FileExistsError, match=r"meta\.json' exists and does not describe"):
@@ -473,7 +458,7 @@ def test_download_attachment_overwrite_false(files, source, tmp_path):
 def test_download_attachment_chunk_size(files, source, tmp_path):
     files.add_attachment("r1", source)
     path = files.download_attachment("r1", tmp_path / "tiny.csv", chunk_size=7)
-    assert Path(path).read_bytes() == CONTENT
+    assert Path(path).read_bytes() == ATTACHMENT
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="chunk_size must be a positive number of bytes"):
             files.download_attachment("r1", tmp_path / "x.csv", chunk_size=bad)
