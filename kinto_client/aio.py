@@ -177,8 +177,8 @@ class AsyncClient:
     Every public method of ``Client`` is here with the same signature,
     as a coroutine (``await client.get_record("id")``), except:
 
-    - ``iter_records(...)`` is an async iterator (``async for``) reading
-      one page at a time;
+    - ``iter_records(...)`` and ``get_paginated_records(...)`` are async
+      iterators (``async for``) reading one page at a time;
     - ``batch(...)`` is an async context manager (``async with``);
     - ``clone(...)``, ``results()``, ``failures()``, ``get_endpoint(...)``
       and the properties ``bucket_name``, ``collection_name`` and
@@ -428,6 +428,7 @@ class AsyncClient:
     delete_groups = _coroutine(_CLIENT.delete_groups)
 
     iter_records = _async_iterator(_CLIENT.iter_records)
+    get_paginated_records = _async_iterator(_CLIENT.get_paginated_records)
     get_records = _coroutine(_CLIENT.get_records)
     count_records = _coroutine(_CLIENT.count_records)
     get_records_timestamp = _coroutine(_CLIENT.get_records_timestamp)

@@ -1410,6 +1410,42 @@ class Client:
             yield from objects
             del objects
 
+    def get_paginated_records(
+        self,
+        collection: str | int | None = None,
+        bucket: str | int | None = None,
+        *,
+        pages: int | None = None,
+        if_none_match: int | str | None = None,
+        **filters: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield each page of records as the server sent it: ``{'data': [...]}``.
+
+        kinto-http.py's ``get_paginated_records``: ``filters``, ``pages``
+        and ``if_none_match`` as in :meth:`get_records`. Each page is
+        requested only when the previous one is consumed, so memory stays
+        bounded by one page; when nothing changed since ``if_none_match``,
+        nothing is yielded. To go through records rather than pages, use
+        :meth:`iter_records`.
+        """
+        endpoint = self._records_endpoint(collection, bucket)
+        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
+        request = Request(
+            "GET",
+            endpoint,
+            query=utils.encode_params(dict(filters)) or None,
+            headers=headers,
+            needs_answer="Reading page by page",
+        )
+        for response in self._pages(request, pages):
+            if response.status == 304:  # nothing changed since if_none_match
+                return
+            _objects(response, endpoint)  # a list answer, or an error naming what came
+            page = response.body
+            del response  # hold one page at a time: not this one while fetching the next
+            yield page
+            del page
+
     @overload
     def get_records(
         self,

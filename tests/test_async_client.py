@@ -46,6 +46,7 @@ RETRY = Retry(total=5, backoff_factor=0.02)
 NOT_COROUTINES = {
     "batch": "an async context manager: 'async with client.batch() as batch:'",
     "iter_records": "an async iterator: 'async for record in client.iter_records():'",
+    "get_paginated_records": "an async iterator of pages: 'async for page in ...'",
     "clone": "makes a client, no I/O: returns an AsyncClient at once",
     "results": "reads what the batch already received, no I/O",
     "failures": "reads what the batch already received, no I/O",
@@ -106,7 +107,7 @@ def test_every_method_is_a_coroutine_but_the_listed_ones():
                 assert not isinstance(static, property), name
             continue
         method = getattr(AsyncClient, name)
-        if name == "iter_records":
+        if name in ("iter_records", "get_paginated_records"):
             assert inspect.isasyncgenfunction(method)
         elif name in NOT_COROUTINES:
             assert not inspect.iscoroutinefunction(method), name
@@ -321,6 +322,25 @@ def test_iter_records_reads_one_page_at_a_time(proxy, bucket, collection):
             assert proxy.count("GET", "/records") == 1
             # Without _limit, the server's page size (paginate_by = 10).
             assert len([r async for r in client.iter_records(pages=2)]) == 20
+
+    asyncio.run(main())
+
+
+def test_get_paginated_records_gives_pages_one_at_a_time(proxy, bucket, collection):
+    async def main() -> None:
+        async with AsyncClient(
+            server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection
+        ) as client:
+            async with client.batch() as batch:
+                for i in range(25):
+                    await batch.create_record({"n": i}, id=f"r{i:02d}")
+            proxy.reset()
+            sizes, requests_when_read = [], []
+            async for page in client.get_paginated_records(_limit=10, _sort="n"):
+                sizes.append(len(page["data"]))
+                requests_when_read.append(proxy.count("GET", "/records"))
+            assert sizes == [10, 10, 5]
+            assert requests_when_read == [1, 2, 3]
 
     asyncio.run(main())
 

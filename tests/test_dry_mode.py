@@ -123,6 +123,7 @@ def every_call(client: Client, tmp_path: Path) -> None:
     client.delete_groups()
     client.get_records(_sort="-last_modified", in_id=["a", "b"])
     list(client.iter_records(_limit=2))
+    assert list(client.get_paginated_records(_limit=2)) == [{"data": []}]
     client.count_records()
     client.get_records_timestamp()
     client.sync_records({}, since=10)

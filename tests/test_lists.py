@@ -56,6 +56,28 @@ def test_get_records_lists_every_page(client, bucket, collection):
     assert records["data"] is records  # the 4.0 documentation's records['data']
 
 
+def test_get_paginated_records_yields_each_page_as_sent(client, bucket, collection):
+    fill(client, 25, collection, bucket)
+    pages = client.get_paginated_records(collection, bucket, _limit=10, _sort="id")
+    first = next(pages)  # one page fetched, not the next ones yet
+    assert [r["id"] for r in first["data"]] == [f"r{i:02d}" for i in range(10)]
+    rest = list(pages)
+    assert [len(page["data"]) for page in rest] == [10, 5]
+    assert [r["id"] for r in rest[-1]["data"]] == [f"r{i:02d}" for i in range(20, 25)]
+    two = client.get_paginated_records(collection, bucket, pages=2, _limit=10)
+    assert [len(page["data"]) for page in two] == [10, 10]
+
+
+def test_get_paginated_records_yields_nothing_when_nothing_changed(client, bucket, collection):
+    fill(client, 3, collection, bucket)
+    timestamp = client.get_records(collection=collection, bucket=bucket).timestamp
+    pages = client.get_paginated_records(collection, bucket, if_none_match=timestamp)
+    assert list(pages) == []
+    client.create_record({"id": "new"}, collection=collection, bucket=bucket)
+    pages = client.get_paginated_records(collection, bucket, if_none_match=timestamp)
+    assert sorted(r["id"] for page in pages for r in page["data"]) == ["new", "r00", "r01", "r02"]
+
+
 # -- plural deletes ------------------------------------------------------------------
 
 
