@@ -454,19 +454,23 @@ class Batch:
                 self._uncertain.discard(i)
 
     def _post(self, positions: Sequence[int]) -> Response:
-        if isinstance(positions, range):
+        body: dict[str, Any]
+        if isinstance(self.session, LegacySession):  # 4.0's session object: 4.0's body
+            body = {"requests": [self._sub(i) for i in positions]}
+        elif isinstance(positions, range):
             window = slice(positions.start, positions.stop)
-            methods, subs = self._methods[window], self._subs[window]
-            headers = self._headers[window]
+            body = _payload(self._methods[window], self._subs[window], self._headers[window])
         else:
-            methods = [self._methods[i] for i in positions]
-            subs = [self._subs[i] for i in positions]
-            headers = [self._headers[i] for i in positions]
+            body = _payload(
+                [self._methods[i] for i in positions],
+                [self._subs[i] for i in positions],
+                [self._headers[i] for i in positions],
+            )
         return self.session.dispatch(
             Request(
                 "POST",
                 "/batch",
-                body=_payload(methods, subs, headers),
+                body=body,
                 idempotent=all(self._is_idempotent(i) for i in positions),
             )
         )

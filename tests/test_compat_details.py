@@ -82,9 +82,11 @@ class FourOhSession:
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self.calls: list[tuple[str, str, dict[str, object]]] = []
+        self.payloads: list[object] = []
 
     def request(self, method, endpoint, data=None, permissions=None, payload=None, **kwargs):
         self.calls.append((method, endpoint, dict(kwargs)))
+        self.payloads.append(payload)
         body = dict(payload or {})
         if data is not None:
             body["data"] = data
@@ -115,7 +117,15 @@ def test_a_4_0_style_session_object_carries_the_calls(server_url, flush, raw):
     client.create_record({"n": 9}, id="r1", if_not_exists=True)  # 412 understood
     with client.batch() as batch:
         batch.create_record({"n": 2}, id="r2")
-    assert [r["id"] for r in client.get_records(_sort="id")] == ["r1", "r2"]
+        batch.create_record({"n": 3}, id="r3")
+    assert [r["id"] for r in client.get_records(_sort="id")] == ["r1", "r2", "r3"]
+    # 4.0's /batch body: every sub-request whole, no "defaults"
+    (batch_payload,) = [p for p in session.payloads if isinstance(p, dict) and "requests" in p]
+    assert set(batch_payload) == {"requests"}
+    assert [(sub["method"], sub["headers"]) for sub in batch_payload["requests"]] == [
+        ("PUT", {"If-None-Match": "*"}),
+        ("PUT", {"If-None-Match": "*"}),
+    ]
     stored = raw.get(f"{server_url}/buckets/b/collections/c/records/r1", timeout=10).json()
     assert stored["data"]["n"] == 1
     assert ("get", "/buckets/b/collections/c/records/r1", {}) in session.calls
