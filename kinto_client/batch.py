@@ -296,7 +296,9 @@ class Batch:
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """The queued sub-requests, as sent to ``/batch``."""
+        """The queued sub-requests, each whole, as the server reads it (a chunk
+        sends what they share once, in ``defaults``). After ``client.batch()``
+        the body of an operation that succeeded is no longer kept."""
         return [self._sub(i) for i in range(len(self._methods))]
 
     def _sub(self, i: int) -> dict[str, Any]:
