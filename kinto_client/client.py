@@ -692,10 +692,7 @@ class Client:
         pages: int | None = None,
         if_none_match: Any = None,
     ) -> Any:
-        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
-        request = Request(
-            "GET", endpoint, query=utils.encode_params(dict(params)) or None, headers=headers
-        )
+        request = _list_request(endpoint, params, if_none_match)
         result = RecordList()
         for i, response in enumerate(self._pages(request, pages)):
             if response.queued:
@@ -1398,12 +1395,7 @@ class Client:
         (``_limit`` is the page size); ``pages`` stops after that many pages.
         """
         endpoint = self._records_endpoint(collection, bucket)
-        request = Request(
-            "GET",
-            endpoint,
-            query=utils.encode_params(dict(filters)) or None,
-            needs_answer="Reading page by page",
-        )
+        request = _list_request(endpoint, filters, needs_answer="Reading page by page")
         for response in self._pages(request, pages):
             objects = _objects(response, endpoint)
             del response  # hold one page at a time: not this one while fetching the next
@@ -1429,14 +1421,7 @@ class Client:
         :meth:`iter_records`.
         """
         endpoint = self._records_endpoint(collection, bucket)
-        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
-        request = Request(
-            "GET",
-            endpoint,
-            query=utils.encode_params(dict(filters)) or None,
-            headers=headers,
-            needs_answer="Reading page by page",
-        )
+        request = _list_request(endpoint, filters, if_none_match, "Reading page by page")
         for response in self._pages(request, pages):
             if response.status == 304:  # nothing changed since if_none_match
                 return
@@ -2548,6 +2533,16 @@ def _total(headers: Mapping[str, str]) -> int | None:
         raise KintoException(
             f"The server sent a Total-Objects header that is not a number: {total!r}."
         ) from None
+
+
+def _list_request(
+    endpoint: str, filters: Mapping[str, Any], if_none_match: Any = None, needs_answer: Any = None
+) -> Request:
+    """The ``GET`` of a list: ``filters`` as query parameters, ``If-None-Match``
+    on ``if_none_match`` (sent again with every page)."""
+    headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
+    query = utils.encode_params(dict(filters)) or None
+    return Request("GET", endpoint, query=query, headers=headers, needs_answer=needs_answer)
 
 
 def _objects(response: Response, endpoint: str) -> list[Any]:

@@ -299,14 +299,18 @@ def test_batch_failures_and_errors(server_url, flush, raw, bucket, collection):
     assert sorted(r["id"] for r in read_all(raw, url)) == ["new", "taken"]
 
 
+async def create_25_records(client: AsyncClient) -> None:
+    async with client.batch() as batch:
+        for i in range(25):
+            await batch.create_record({"n": i}, id=f"r{i:02d}")
+
+
 def test_iter_records_reads_one_page_at_a_time(proxy, bucket, collection):
     async def main() -> None:
         async with AsyncClient(
             server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection
         ) as client:
-            async with client.batch() as batch:
-                for i in range(25):
-                    await batch.create_record({"n": i}, id=f"r{i:02d}")
+            await create_25_records(client)
             proxy.reset()
             seen = []
             requests_when_read = []
@@ -331,9 +335,7 @@ def test_get_paginated_records_gives_pages_one_at_a_time(proxy, bucket, collecti
         async with AsyncClient(
             server_url=proxy.url, auth=AUTH, bucket=bucket, collection=collection
         ) as client:
-            async with client.batch() as batch:
-                for i in range(25):
-                    await batch.create_record({"n": i}, id=f"r{i:02d}")
+            await create_25_records(client)
             proxy.reset()
             sizes, requests_when_read = [], []
             async for page in client.get_paginated_records(_limit=10, _sort="n"):
