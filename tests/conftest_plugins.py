@@ -17,13 +17,13 @@ import http.server
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from kinto_server import HERE, KintoServer
+from local_http import LocalServer
 
 from kinto_client import Client
 
@@ -36,23 +36,13 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class FileServer:
+class FileServer(LocalServer):
     """A static HTTP server for one folder, on 127.0.0.1, in a daemon thread."""
 
     def __init__(self, directory: Path) -> None:
         handler = functools.partial(_QuietHandler, directory=str(directory))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self) -> FileServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler))
+        self.url += "/"
 
 
 class PluginsServer:

@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from local_http import LocalServer
+
 
 class OIDCProvider:
     """The provider, in a daemon thread; ``stop()`` shuts it down."""
@@ -51,19 +53,17 @@ class OIDCProvider:
         self._codes: dict[str, tuple[str, dict[str, Any]]] = {}
         self._tokens: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self.issuer = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        httpd.daemon_threads = True
+        self._server = LocalServer(httpd)
+        self.issuer = self._server.url
 
     def start(self) -> OIDCProvider:
-        self.thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=10)
+        self._server.stop()
 
     def discovery(self) -> dict[str, Any]:
         return {

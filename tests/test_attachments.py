@@ -10,7 +10,6 @@ import hashlib
 import http.server
 import os
 import socket
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +17,7 @@ import pytest
 import requests
 from conftest_plugins import ATTACHMENT
 from fault_proxy import running
+from local_http import LocalServer
 
 from kinto_client import Client, Retry
 from kinto_client.exceptions import (
@@ -325,18 +325,12 @@ class _Truncating(http.server.BaseHTTPRequestHandler):
 
 
 def test_a_dropped_download_keeps_the_existing_file(plugins_client, tmp_path):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Truncating)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/file.bin"
+    with LocalServer(http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Truncating)) as server:
+        url = f"{server.url}/file.bin"
         record = {"id": "r1", "attachment": {"location": url, "size": 1000, "hash": "0" * 64}}
         target = tmp_path / "file.bin"
         target.write_bytes(b"previous")
         with pytest.raises(KintoConnectionError, match="left untouched"):
             plugins_client.download_attachment(record, target)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert target.read_bytes() == b"previous"
     assert leftovers(tmp_path) == []

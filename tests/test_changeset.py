@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import AUTH
+from local_http import LocalServer
 
 from kinto_client import AsyncClient, Client, KintoException, KintoHTTPError
 from kinto_client.client import NOT_MODIFIED
@@ -115,11 +115,8 @@ class ChangesetStub:
 @pytest.fixture
 def stub() -> Iterator[ChangesetStub]:
     server = ChangesetStub()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with LocalServer(server.httpd):
+        yield server
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ observed with a tiny HTTP stub on 127.0.0.1.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from local_http import LocalServer
 from requests.auth import HTTPBasicAuth
 
 from kinto_client import (
@@ -74,9 +74,6 @@ class Stub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     def header(self, name: str, index: int = -1) -> str | None:
         return self.requests[index]["headers"].get(name)
@@ -85,10 +82,8 @@ class Stub:
 @pytest.fixture
 def stub() -> Iterator[Stub]:
     s = Stub()
-    s.thread.start()
-    yield s
-    s.server.shutdown()
-    s.server.server_close()
+    with LocalServer(s.server, poll_interval=0.02):
+        yield s
 
 
 # -- auth, on the real server -----------------------------------------------------------------

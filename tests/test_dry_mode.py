@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import AUTH
+from local_http import LocalServer
 
 from kinto_client import AsyncClient, BearerTokenAuth, Client, KintoException, KintoHTTPError
 from kinto_client.client import NOT_MODIFIED, RecordList
@@ -57,7 +57,6 @@ class FailingServer:
 
         self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def seen(self) -> int:
@@ -67,10 +66,8 @@ class FailingServer:
 @pytest.fixture
 def failing() -> Iterator[FailingServer]:
     server = FailingServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with LocalServer(server.httpd):
+        yield server
 
 
 @pytest.fixture

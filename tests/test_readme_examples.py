@@ -15,13 +15,13 @@ import logging
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from conftest import AUTH, read_all
+from local_http import LocalServer
 
 from kinto_client import Client, KintoException
 from kinto_client.retry import Retry
@@ -334,13 +334,8 @@ def flaky_server() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
     handler = type("Handler", (_FlakyHandler,), {"hits": hits})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", hits
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with LocalServer(httpd) as server:
+        yield f"{server.url}/v1", hits
 
 
 def test_retry_on_error(server_url, flush, flaky_server):
