@@ -777,7 +777,7 @@ class Client:
                         f"DELETE {endpoint} sent no ETag, so the next page cannot be deleted "
                         f"under If-Match: stopped after deleting {len(deleted)} objects."
                     )
-                headers = {"If-Match": utils.quote(timestamp)}
+                headers = payloads.if_match(True, None, timestamp)
             request = Request(
                 "DELETE",
                 endpoint,
@@ -866,7 +866,7 @@ class Client:
         if creates and timestamp is not None and "If-Match" not in headers:
             # A permission list is created from what was just read: refuse
             # (412) rather than overwrite one created meanwhile.
-            headers["If-Match"] = utils.quote(timestamp)
+            headers.update(payloads.if_match(True, None, timestamp) or {})
         if not ops:
             raise ValueError(
                 "Nothing to patch: give data=, changes=, add_principals= or remove_principals=."
@@ -1526,7 +1526,7 @@ class Client:
                 "GET",
                 endpoint,
                 query=utils.encode_params({"_since": since}),
-                headers={"If-None-Match": utils.quote(since)},
+                headers=payloads.if_none_match(since),
                 needs_answer="Syncing",
             )
         seen: set[str] = set()
@@ -2461,9 +2461,13 @@ class Client:
             params["_since"] = utils.quote(since)
         elif isinstance(since, str) and since:
             params["_since"] = utils.quote(since.strip())
-        headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
         response = self._send(
-            Request("GET", endpoint, query=utils.encode_params(params), headers=headers)
+            Request(
+                "GET",
+                endpoint,
+                query=utils.encode_params(params),
+                headers=payloads.if_none_match(if_none_match),
+            )
         )
         if response.queued:
             return None
@@ -2540,8 +2544,8 @@ def _list_request(
 ) -> Request:
     """The ``GET`` of a list: ``filters`` as query parameters, ``If-None-Match``
     on ``if_none_match`` (sent again with every page)."""
-    headers = None if if_none_match is None else {"If-None-Match": utils.quote(if_none_match)}
     query = utils.encode_params(dict(filters)) or None
+    headers = payloads.if_none_match(if_none_match)
     return Request("GET", endpoint, query=query, headers=headers, needs_answer=needs_answer)
 
 

@@ -132,6 +132,11 @@ def if_match(safe: bool, data: Any, last_modified: Any) -> dict[str, str] | None
     return None
 
 
+def if_none_match(timestamp: Any) -> dict[str, str] | None:
+    """``If-None-Match`` on a timestamp read earlier (a 304 if nothing changed since)."""
+    return None if timestamp is None else {"If-None-Match": utils.quote(timestamp)}
+
+
 def pointer(token: str) -> str:
     """One JSON Pointer (RFC 6901) reference token: ``~`` and ``/`` escaped."""
     return token.replace("~", "~0").replace("/", "~1")
