@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 from kinto_client import payloads, utils
 from kinto_client.exceptions import KintoBatchException, KintoException, describe_body
 from kinto_client.legacy import LegacySession, is_sender
-from kinto_client.pipeline import NO_STATUSES, Request, Response, is_idempotent
+from kinto_client.pipeline import IDEMPOTENT_METHODS, NO_STATUSES, Request, Response
 from kinto_client.retry import Failure, Retry
 from kinto_client.session import Session
 
@@ -35,8 +35,6 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 _JSON = "application/json"
 #: tolerated statuses whose result is ``None`` (nothing there to give back)
 _GONE = frozenset({403, 404})
-#: methods that may be sent twice (a request may say otherwise)
-_IDEMPOTENT = frozenset(method for method in _METHODS if is_idempotent(method))
 #: What queueing answers: no status yet (shared: a response is never changed).
 _QUEUED = Response(None)
 
@@ -224,7 +222,7 @@ class Batch:
             body = _sendable(method, body)  # rare: most bodies are sent as they are
         if request.tolerate:
             self._tolerated[len(self._methods)] = request.tolerate
-        if request.idempotent is not (method in _IDEMPOTENT):
+        if request.idempotent is not (method in IDEMPOTENT_METHODS):
             self._idempotent[len(self._methods)] = bool(request.idempotent)
         self._methods.append(method)
         self._subs.append({"path": path, "body": body} if body is not None else {"path": path})
@@ -323,7 +321,7 @@ class Batch:
         return self._tolerated.get(i, NO_STATUSES)
 
     def _is_idempotent(self, i: int) -> bool:
-        return self._idempotent.get(i, self._methods[i] in _IDEMPOTENT)
+        return self._idempotent.get(i, self._methods[i] in IDEMPOTENT_METHODS)
 
     # -- sending --------------------------------------------------------------
 

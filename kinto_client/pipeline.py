@@ -22,15 +22,16 @@ if TYPE_CHECKING:
 
     from kinto_client.exceptions import KintoException
 
-__all__ = ["NO_STATUSES", "Request", "Response", "Sender", "is_idempotent"]
+__all__ = ["IDEMPOTENT_METHODS", "NO_STATUSES", "Request", "Response", "Sender", "is_idempotent"]
 
 NO_STATUSES: frozenset[int] = frozenset()
-_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
+#: Methods whose request may be sent twice with the effect of once (a request may say otherwise).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"})
 
 
 def is_idempotent(method: str) -> bool:
     """Whether sending ``method`` twice has the effect of sending it once."""
-    return method in _IDEMPOTENT_METHODS
+    return method in IDEMPOTENT_METHODS
 
 
 @dataclass(slots=True, init=False)
@@ -97,7 +98,7 @@ class Request:
         self.body = body
         self.query = query
         self.headers = headers
-        self.idempotent = method in _IDEMPOTENT_METHODS if idempotent is None else idempotent
+        self.idempotent = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         self.tolerate = tolerate
         self.needs_answer = needs_answer
         self.files = files
