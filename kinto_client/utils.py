@@ -246,10 +246,6 @@ def _ready_list(value: Any, depth: int) -> list[Any]:
         return list(value)  # the common case: plain values only, copied at once
     items = []
     for index, item in enumerate(value):
-        kind = type(item)
-        if (kind is str and item.isascii()) or kind is int or kind is bool or item is None:
-            items.append(item)  # the common case, inline
-            continue
         try:
             items.append(_ready(item, depth + 1))
         except _NotJSON as exc:
