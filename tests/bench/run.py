@@ -485,7 +485,11 @@ scenario for each implementation in a fresh subprocess
 
 Each figure is the median of the runs; each ratio is the median of the
 per-repetition ratios to the floor, so load from other jobs on the machine
-weighs on both sides of a ratio alike. The floor of a batch keeps each
+weighs on both sides of a ratio alike. Every run starts from a collected
+heap (``gc.collect()`` before timing, the collector on during it): otherwise
+whether a full collection, about a third of the floor's CPU in a batch,
+lands inside the run depends on the objects each library's import left, not
+on the scenario. The floor of a batch keeps each
 record's response body, as ``batch.results()`` does; the floor of a streamed
 read holds one page at a time.
 
@@ -587,9 +591,6 @@ call path (``create_record``, the endpoint, the payload check and copy, the
 request value, the batch's queue), about 3 microseconds per operation here,
 where the floor builds 1,000 plain dicts at once; the client's own
 ``GET /`` (the server's ``batch_max_requests``) adds about a millisecond.
-Python's garbage collector takes about a third of either side's CPU time in
-the 1,000-per-request scenario (one full collection while the answers are
-decoded), which makes that ratio vary by about 0.1 from run to run.
 
 What was kept on purpose: ``requests``' environment lookups (``trust_env``):
 proxies (``HTTPS_PROXY``, ``NO_PROXY``), CA bundles (``REQUESTS_CA_BUNDLE``)
